@@ -1,0 +1,105 @@
+import { z } from "zod";
+
+/**
+ * Every setting Sonde reads, with its default and meaning. This table is the single source for
+ * validation, for `sonde config` documentation and for the README's configuration table (a test keeps
+ * the README in step with it).
+ */
+export interface SettingDoc {
+  readonly name: string;
+  readonly defaultText: string;
+  readonly meaning: string;
+  /** Values of sensitive settings are never echoed in errors or logs. */
+  readonly sensitive: boolean;
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const port = z.coerce
+  .number({ error: "must be a whole number" })
+  .int("must be a whole number")
+  .min(0, "must be between 0 and 65535")
+  .max(65535, "must be between 0 and 65535");
+
+const positiveInt = (max: number) =>
+  z.coerce
+    .number({ error: "must be a whole number" })
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(max, `must be at most ${max}`);
+
+const bool = z
+  .union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])], {
+    error: "must be true or false",
+  })
+  .transform((v) => v === true || v === "true" || v === "1" || v === "yes");
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        return u.protocol === "postgres:" || u.protocol === "postgresql:";
+      } catch {
+        return false;
+      }
+    },
+    { error: "must be a postgres:// or postgresql:// URL" },
+  );
+
+const natsUrl = z
+  .string()
+  .trim()
+  .refine(
+    (v) =>
+      v.split(",").every((part) => {
+        try {
+          const u = new URL(part.trim());
+          return ["nats:", "tls:", "ws:", "wss:"].includes(u.protocol) && u.hostname !== "";
+        } catch {
+          return false;
+        }
+      }),
+    { error: "must be one or more comma-separated nats:// URLs" },
+  );
+
+export const settingsSchema = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().trim().min(1, "must not be empty").default("127.0.0.1"),
+  SONDE_DATA_DIR: z.string().trim().min(1, "must not be empty").default("./.sonde"),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_POOL_MAX: positiveInt(200).default(10),
+  DATABASE_CONNECT_ATTEMPTS: positiveInt(100).default(6),
+  NATS_URL: natsUrl.optional(),
+  SONDE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+  LOG_FORMAT: z.enum(["auto", "json", "pretty"], { error: "must be auto, json or pretty" }).default("auto"),
+  SONDE_MIGRATE_ON_START: bool.default(true),
+  SONDE_SHUTDOWN_TIMEOUT_MS: positiveInt(600_000).default(10_000),
+  SONDE_BODY_LIMIT_BYTES: positiveInt(1024 * 1024 * 1024).default(1024 * 1024),
+  SONDE_NODE_NAME: z.string().trim().min(1, "must not be empty").optional(),
+});
+
+export type SettingsInput = z.input<typeof settingsSchema>;
+export type Settings = z.output<typeof settingsSchema>;
+export type SettingName = keyof Settings;
+
+export const settingDocs: readonly SettingDoc[] = [
+  { name: "PORT", defaultText: "8080", meaning: "HTTP port for the UI and APIs (0 picks a free port).", sensitive: false },
+  { name: "HOST", defaultText: "127.0.0.1", meaning: "Address the HTTP server binds to; `0.0.0.0` to listen on all interfaces.", sensitive: false },
+  { name: "SONDE_DATA_DIR", defaultText: "./.sonde", meaning: "Directory for the embedded database and the generated secret.", sensitive: false },
+  { name: "DATABASE_URL", defaultText: "unset: embedded PGlite in the data dir", meaning: "PostgreSQL connection URL. When set, Sonde uses PostgreSQL and requires `SONDE_SECRET`.", sensitive: true },
+  { name: "DATABASE_POOL_MAX", defaultText: "10", meaning: "Maximum PostgreSQL connections in the pool.", sensitive: false },
+  { name: "DATABASE_CONNECT_ATTEMPTS", defaultText: "6", meaning: "Attempts to reach the database at start (exponential backoff from 250 ms, capped at 5 s) before exiting non-zero.", sensitive: false },
+  { name: "NATS_URL", defaultText: "unset: in-process bus", meaning: "NATS server URL(s), comma-separated. When set, Sonde uses NATS JetStream.", sensitive: true },
+  { name: "SONDE_SECRET", defaultText: "embedded: generated once into `<data dir>/secret`", meaning: "Key material for signing and encryption (at least 32 characters). Required with `DATABASE_URL`.", sensitive: true },
+  { name: "LOG_LEVEL", defaultText: "info", meaning: "fatal, error, warn, info, debug, trace or silent.", sensitive: false },
+  { name: "LOG_FORMAT", defaultText: "auto", meaning: "`json` (one object per line), `pretty`, or `auto` (pretty on a terminal, JSON otherwise).", sensitive: false },
+  { name: "SONDE_MIGRATE_ON_START", defaultText: "true", meaning: "Apply pending migrations when core starts.", sensitive: false },
+  { name: "SONDE_SHUTDOWN_TIMEOUT_MS", defaultText: "10000", meaning: "Longest time SIGTERM/SIGINT waits for in-flight work before exiting.", sensitive: false },
+  { name: "SONDE_BODY_LIMIT_BYTES", defaultText: "1048576", meaning: "Largest accepted HTTP request body; larger ones get 413.", sensitive: false },
+  { name: "SONDE_NODE_NAME", defaultText: "the host name", meaning: "Name of this instance in logs, metrics and the cluster view.", sensitive: false },
+  { name: "SONDE_CONFIG_FILE", defaultText: "unset", meaning: "Optional JSON file with any of these settings as keys; environment variables override it.", sensitive: false },
+];

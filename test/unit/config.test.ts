@@ -1,0 +1,100 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { isSondeError } from "../../src/lib/errors.js";
+import { loadConfig, redactUrl } from "../../src/platform/config/index.js";
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), "sonde-config-"));
+}
+
+function failure(env: NodeJS.ProcessEnv, cwd = tmp()): string {
+  try {
+    loadConfig({ env, cwd });
+  } catch (err) {
+    if (isSondeError(err, "SONDE_CONFIG_INVALID")) return err.message;
+    throw err;
+  }
+  throw new Error("expected the configuration to be rejected");
+}
+
+describe("configuration", () => {
+  it("applies the documented defaults: embedded database, in-process bus, port 8080", () => {
+    const cwd = tmp();
+    const c = loadConfig({ env: {}, cwd });
+    expect(c.PORT).toBe(8080);
+    expect(c.SONDE_DATA_DIR).toBe(join(cwd, ".sonde"));
+    expect(c.mode).toEqual({ database: "embedded", bus: "memory" });
+    expect(c.LOG_LEVEL).toBe("info");
+    expect(c.SONDE_MIGRATE_ON_START).toBe(true);
+  });
+
+  it("generates the embedded secret once, keeps it private in the data dir and reuses it", () => {
+    const cwd = tmp();
+    const first = loadConfig({ env: {}, cwd });
+    expect(first.secretSource).toBe("data-dir");
+    expect(first.SONDE_SECRET.length).toBeGreaterThanOrEqual(32);
+    const path = join(cwd, ".sonde", "secret");
+    expect(readFileSync(path, "utf8").trim()).toBe(first.SONDE_SECRET);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(loadConfig({ env: {}, cwd }).SONDE_SECRET).toBe(first.SONDE_SECRET);
+  });
+
+  it("names the variable and the problem in one line for a bad value", () => {
+    const msg = failure({ PORT: "eighty" });
+    expect(msg).toMatch(/^PORT must be a whole number \(got "eighty"\)$/);
+    expect(failure({ PORT: "70000" })).toMatch(/^PORT must be between 0 and 65535/);
+    expect(failure({ LOG_LEVEL: "loud" })).toMatch(/^LOG_LEVEL must be one of fatal, error/);
+    expect(failure({ NATS_URL: "http://x" })).toMatch(/^NATS_URL must be one or more comma-separated nats:\/\/ URLs$/);
+    expect(failure({ SONDE_MIGRATE_ON_START: "maybe" })).toMatch(/^SONDE_MIGRATE_ON_START must be true or false/);
+    expect(msg.includes("\n")).toBe(false);
+  });
+
+  it("requires SONDE_SECRET with DATABASE_URL", () => {
+    expect(failure({ DATABASE_URL: "postgres://u:p@db:5432/sonde" })).toMatch(
+      /^SONDE_SECRET is required when DATABASE_URL is set/,
+    );
+    const ok = loadConfig({
+      env: { DATABASE_URL: "postgres://u:p@db:5432/sonde", SONDE_SECRET: "s".repeat(32) },
+      cwd: tmp(),
+    });
+    expect(ok.mode.database).toBe("postgres");
+    expect(ok.secretSource).toBe("environment");
+  });
+
+  it("never echoes sensitive values in errors", () => {
+    const msg = failure({ DATABASE_URL: "mysql://admin:hunter2@db/x" });
+    expect(msg).toMatch(/^DATABASE_URL must be a postgres:\/\//);
+    expect(msg).not.toContain("hunter2");
+    expect(failure({ SONDE_SECRET: "short-secret-value" })).not.toContain("short-secret-value");
+  });
+
+  it("reads an optional JSON config file that the environment overrides", () => {
+    const cwd = tmp();
+    writeFileSync(join(cwd, "sonde.json"), JSON.stringify({ PORT: 9000, LOG_LEVEL: "debug" }));
+    const c = loadConfig({ env: { SONDE_CONFIG_FILE: "sonde.json", LOG_LEVEL: "warn" }, cwd });
+    expect(c.PORT).toBe(9000);
+    expect(c.LOG_LEVEL).toBe("warn");
+  });
+
+  it("rejects an unreadable, malformed or unknown-keyed config file", () => {
+    const cwd = tmp();
+    expect(failure({ SONDE_CONFIG_FILE: "missing.json" }, cwd)).toMatch(/^SONDE_CONFIG_FILE: cannot read .*ENOENT/);
+    writeFileSync(join(cwd, "bad.json"), "{ nope");
+    expect(failure({ SONDE_CONFIG_FILE: "bad.json" }, cwd)).toMatch(/is not valid JSON$/);
+    writeFileSync(join(cwd, "extra.json"), JSON.stringify({ PROT: 1 }));
+    expect(failure({ SONDE_CONFIG_FILE: "extra.json" }, cwd)).toMatch(/has unknown setting PROT$/);
+  });
+
+  it("treats blank variables as unset", () => {
+    const c = loadConfig({ env: { PORT: "", NATS_URL: "  " }, cwd: tmp() });
+    expect(c.PORT).toBe(8080);
+    expect(c.mode.bus).toBe("memory");
+  });
+
+  it("redacts credentials from URLs", () => {
+    expect(redactUrl("postgres://admin:hunter2@db:5432/sonde?sslmode=require")).toBe("postgres://***@db:5432/sonde");
+    expect(redactUrl("not a url")).toBe("<invalid url>");
+  });
+});
