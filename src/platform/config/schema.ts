@@ -57,12 +57,12 @@ const natsUrl = z
       v.split(",").every((part) => {
         try {
           const u = new URL(part.trim());
-          return ["nats:", "tls:", "ws:", "wss:"].includes(u.protocol) && u.hostname !== "";
+          return ["nats:", "tls:"].includes(u.protocol) && u.hostname !== "";
         } catch {
           return false;
         }
       }),
-    { error: "must be one or more comma-separated nats:// URLs" },
+    { error: "must be one or more comma-separated nats:// or tls:// URLs" },
   );
 
 export const settingsSchema = z.object({
