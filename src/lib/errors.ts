@@ -41,7 +41,12 @@ interface CatalogueEntry {
   readonly title: string;
 }
 
-function entry(httpStatus: number, grpcStatus: GrpcStatusCode, retryable: boolean, title: string): CatalogueEntry {
+function entry(
+  httpStatus: number,
+  grpcStatus: GrpcStatusCode,
+  retryable: boolean,
+  title: string,
+): CatalogueEntry {
   return { httpStatus, grpcStatus, retryable, title };
 }
 
@@ -77,6 +82,7 @@ export const ErrorCatalogue = {
   // Jobs
   SONDE_JOB_UNKNOWN_QUEUE: entry(500, GrpcStatus.INTERNAL, false, "Unknown job queue"),
   SONDE_JOB_PAYLOAD_INVALID: entry(422, GrpcStatus.INVALID_ARGUMENT, false, "Invalid job payload"),
+  SONDE_JOB_QUEUE_NOT_RUNNING: entry(503, GrpcStatus.UNAVAILABLE, true, "Job queue not running"),
 
   // Database (classified from PostgreSQL SQLSTATE)
   SONDE_DB_UNIQUE_VIOLATION: entry(409, GrpcStatus.ALREADY_EXISTS, false, "Already exists"),
