@@ -6,7 +6,10 @@ import { fileURLToPath } from "node:url";
 export const SONDE_VERSION: string = (() => {
   const path = resolve(dirname(fileURLToPath(import.meta.url)), "../../package.json");
   const parsed: unknown = JSON.parse(readFileSync(path, "utf8"));
-  return typeof parsed === "object" && parsed !== null && "version" in parsed && typeof parsed.version === "string"
+  return typeof parsed === "object" &&
+    parsed !== null &&
+    "version" in parsed &&
+    typeof parsed.version === "string"
     ? parsed.version
     : "0.0.0";
 })();

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isSondeError } from "../../src/lib/errors.js";
 import { classifyDbError, migrateDown, migrateUp, migrationStatus } from "../../src/platform/db/index.js";
-import { type DatabaseTarget, embeddedTarget, postgresTarget, type TestDatabase } from "../support/databases.js";
+import {
+  type DatabaseTarget,
+  embeddedTarget,
+  postgresTarget,
+  type TestDatabase,
+} from "../support/databases.js";
 import { serviceGate } from "../support/services.js";
 
 /** One suite, run against every database adapter. */
@@ -17,7 +22,10 @@ function databaseSuite(target: DatabaseTarget): void {
 
     it("answers ping and parameterised queries", async () => {
       await t.db.ping();
-      const res = await t.db.query<{ n: number; s: string }>("select $1::int + 1 as n, $2::text as s", [41, "x"]);
+      const res = await t.db.query<{ n: number; s: string }>("select $1::int + 1 as n, $2::text as s", [
+        41,
+        "x",
+      ]);
       expect(res.rows).toEqual([{ n: 42, s: "x" }]);
     });
 
@@ -93,7 +101,9 @@ function databaseSuite(target: DatabaseTarget): void {
         "create table cls_parent (id int primary key, email text unique); create table cls_child (parent_id int references cls_parent(id))",
       );
       await t.db.query("insert into cls_parent values (1, 'a@example.com')");
-      const unique = await t.db.query("insert into cls_parent values (2, 'a@example.com')").catch(classifyDbError);
+      const unique = await t.db
+        .query("insert into cls_parent values (2, 'a@example.com')")
+        .catch(classifyDbError);
       expect(isSondeError(unique, "SONDE_DB_UNIQUE_VIOLATION")).toBe(true);
       expect(isSondeError(unique) && unique.httpStatus).toBe(409);
       expect(isSondeError(unique) && unique.meta?.field).toBe("email");

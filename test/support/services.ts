@@ -6,7 +6,8 @@ import { connect } from "node:net";
  */
 export const servicesRequired = process.env.REQUIRE_SERVICES === "1";
 
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+export const TEST_DATABASE_URL =
+  process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 export const TEST_NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 
 /** True when something accepts TCP connections at the URL's host and port (bounded by timeoutMs). */

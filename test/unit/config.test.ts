@@ -46,8 +46,12 @@ describe("configuration", () => {
     expect(msg).toMatch(/^PORT must be a whole number \(got "eighty"\)$/);
     expect(failure({ PORT: "70000" })).toMatch(/^PORT must be between 0 and 65535/);
     expect(failure({ LOG_LEVEL: "loud" })).toMatch(/^LOG_LEVEL must be one of fatal, error/);
-    expect(failure({ NATS_URL: "http://x" })).toMatch(/^NATS_URL must be one or more comma-separated nats:\/\/ URLs$/);
-    expect(failure({ SONDE_MIGRATE_ON_START: "maybe" })).toMatch(/^SONDE_MIGRATE_ON_START must be true or false/);
+    expect(failure({ NATS_URL: "http://x" })).toMatch(
+      /^NATS_URL must be one or more comma-separated nats:\/\/ or tls:\/\/ URLs$/,
+    );
+    expect(failure({ SONDE_MIGRATE_ON_START: "maybe" })).toMatch(
+      /^SONDE_MIGRATE_ON_START must be true or false/,
+    );
     expect(msg.includes("\n")).toBe(false);
   });
 
@@ -80,7 +84,9 @@ describe("configuration", () => {
 
   it("rejects an unreadable, malformed or unknown-keyed config file", () => {
     const cwd = tmp();
-    expect(failure({ SONDE_CONFIG_FILE: "missing.json" }, cwd)).toMatch(/^SONDE_CONFIG_FILE: cannot read .*ENOENT/);
+    expect(failure({ SONDE_CONFIG_FILE: "missing.json" }, cwd)).toMatch(
+      /^SONDE_CONFIG_FILE: cannot read .*ENOENT/,
+    );
     writeFileSync(join(cwd, "bad.json"), "{ nope");
     expect(failure({ SONDE_CONFIG_FILE: "bad.json" }, cwd)).toMatch(/is not valid JSON$/);
     writeFileSync(join(cwd, "extra.json"), JSON.stringify({ PROT: 1 }));
@@ -94,7 +100,9 @@ describe("configuration", () => {
   });
 
   it("redacts credentials from URLs", () => {
-    expect(redactUrl("postgres://admin:hunter2@db:5432/sonde?sslmode=require")).toBe("postgres://***@db:5432/sonde");
+    expect(redactUrl("postgres://admin:hunter2@db:5432/sonde?sslmode=require")).toBe(
+      "postgres://***@db:5432/sonde",
+    );
     expect(redactUrl("not a url")).toBe("<invalid url>");
   });
 });

@@ -42,7 +42,9 @@ describe("error catalogue", () => {
   });
 
   it("maps framework errors onto catalogue codes and hides unknown ones", () => {
-    expect(toSondeError({ code: "FST_ERR_CTP_BODY_TOO_LARGE", statusCode: 413 }).code).toBe("SONDE_PAYLOAD_TOO_LARGE");
+    expect(toSondeError({ code: "FST_ERR_CTP_BODY_TOO_LARGE", statusCode: 413 }).code).toBe(
+      "SONDE_PAYLOAD_TOO_LARGE",
+    );
     expect(toSondeError({ code: "FST_ERR_CTP_INVALID_MEDIA_TYPE", statusCode: 415 }).code).toBe(
       "SONDE_UNSUPPORTED_MEDIA_TYPE",
     );

@@ -87,19 +87,96 @@ export type Settings = z.output<typeof settingsSchema>;
 export type SettingName = keyof Settings;
 
 export const settingDocs: readonly SettingDoc[] = [
-  { name: "PORT", defaultText: "8080", meaning: "HTTP port for the UI and APIs (0 picks a free port).", sensitive: false },
-  { name: "HOST", defaultText: "127.0.0.1", meaning: "Address the HTTP server binds to; `0.0.0.0` to listen on all interfaces.", sensitive: false },
-  { name: "SONDE_DATA_DIR", defaultText: "./.sonde", meaning: "Directory for the embedded database and the generated secret.", sensitive: false },
-  { name: "DATABASE_URL", defaultText: "unset: embedded PGlite in the data dir", meaning: "PostgreSQL connection URL. When set, Sonde uses PostgreSQL and requires `SONDE_SECRET`.", sensitive: true },
-  { name: "DATABASE_POOL_MAX", defaultText: "10", meaning: "Maximum PostgreSQL connections in the pool.", sensitive: false },
-  { name: "DATABASE_CONNECT_ATTEMPTS", defaultText: "6", meaning: "Attempts to reach the database at start (exponential backoff from 250 ms, capped at 5 s) before exiting non-zero.", sensitive: false },
-  { name: "NATS_URL", defaultText: "unset: in-process bus", meaning: "NATS server URL(s), comma-separated. When set, Sonde uses NATS JetStream.", sensitive: true },
-  { name: "SONDE_SECRET", defaultText: "embedded: generated once into `<data dir>/secret`", meaning: "Key material for signing and encryption (at least 32 characters). Required with `DATABASE_URL`.", sensitive: true },
-  { name: "LOG_LEVEL", defaultText: "info", meaning: "fatal, error, warn, info, debug, trace or silent.", sensitive: false },
-  { name: "LOG_FORMAT", defaultText: "auto", meaning: "`json` (one object per line), `pretty`, or `auto` (pretty on a terminal, JSON otherwise).", sensitive: false },
-  { name: "SONDE_MIGRATE_ON_START", defaultText: "true", meaning: "Apply pending migrations when core starts.", sensitive: false },
-  { name: "SONDE_SHUTDOWN_TIMEOUT_MS", defaultText: "10000", meaning: "Longest time SIGTERM/SIGINT waits for in-flight work before exiting.", sensitive: false },
-  { name: "SONDE_BODY_LIMIT_BYTES", defaultText: "1048576", meaning: "Largest accepted HTTP request body; larger ones get 413.", sensitive: false },
-  { name: "SONDE_NODE_NAME", defaultText: "the host name", meaning: "Name of this instance in logs, metrics and the cluster view.", sensitive: false },
-  { name: "SONDE_CONFIG_FILE", defaultText: "unset", meaning: "Optional JSON file with any of these settings as keys; environment variables override it.", sensitive: false },
+  {
+    name: "PORT",
+    defaultText: "8080",
+    meaning: "HTTP port for the UI and APIs (0 picks a free port).",
+    sensitive: false,
+  },
+  {
+    name: "HOST",
+    defaultText: "127.0.0.1",
+    meaning: "Address the HTTP server binds to; `0.0.0.0` to listen on all interfaces.",
+    sensitive: false,
+  },
+  {
+    name: "SONDE_DATA_DIR",
+    defaultText: "./.sonde",
+    meaning: "Directory for the embedded database and the generated secret.",
+    sensitive: false,
+  },
+  {
+    name: "DATABASE_URL",
+    defaultText: "unset: embedded PGlite in the data dir",
+    meaning: "PostgreSQL connection URL. When set, Sonde uses PostgreSQL and requires `SONDE_SECRET`.",
+    sensitive: true,
+  },
+  {
+    name: "DATABASE_POOL_MAX",
+    defaultText: "10",
+    meaning: "Maximum PostgreSQL connections in the pool.",
+    sensitive: false,
+  },
+  {
+    name: "DATABASE_CONNECT_ATTEMPTS",
+    defaultText: "6",
+    meaning:
+      "Attempts to reach the database at start (exponential backoff from 250 ms, capped at 5 s) before exiting non-zero.",
+    sensitive: false,
+  },
+  {
+    name: "NATS_URL",
+    defaultText: "unset: in-process bus",
+    meaning: "NATS server URL(s), comma-separated. When set, Sonde uses NATS JetStream.",
+    sensitive: true,
+  },
+  {
+    name: "SONDE_SECRET",
+    defaultText: "embedded: generated once into `<data dir>/secret`",
+    meaning:
+      "Key material for signing and encryption (at least 32 characters). Required with `DATABASE_URL`.",
+    sensitive: true,
+  },
+  {
+    name: "LOG_LEVEL",
+    defaultText: "info",
+    meaning: "fatal, error, warn, info, debug, trace or silent.",
+    sensitive: false,
+  },
+  {
+    name: "LOG_FORMAT",
+    defaultText: "auto",
+    meaning: "`json` (one object per line), `pretty`, or `auto` (pretty on a terminal, JSON otherwise).",
+    sensitive: false,
+  },
+  {
+    name: "SONDE_MIGRATE_ON_START",
+    defaultText: "true",
+    meaning: "Apply pending migrations when core starts.",
+    sensitive: false,
+  },
+  {
+    name: "SONDE_SHUTDOWN_TIMEOUT_MS",
+    defaultText: "10000",
+    meaning: "Longest time SIGTERM/SIGINT waits for in-flight work before exiting.",
+    sensitive: false,
+  },
+  {
+    name: "SONDE_BODY_LIMIT_BYTES",
+    defaultText: "1048576",
+    meaning: "Largest accepted HTTP request body; larger ones get 413.",
+    sensitive: false,
+  },
+  {
+    name: "SONDE_NODE_NAME",
+    defaultText: "the host name",
+    meaning: "Name of this instance in logs, metrics and the cluster view.",
+    sensitive: false,
+  },
+  {
+    name: "SONDE_CONFIG_FILE",
+    defaultText: "unset",
+    meaning: "Optional JSON file with any of these settings as keys; environment variables override it.",
+    sensitive: false,
+  },
 ];

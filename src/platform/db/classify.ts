@@ -21,10 +21,14 @@ export function classifyDbError(err: unknown): SondeError {
   const meta = { ...(constraint ? { constraint } : {}), ...(field ? { field } : {}) };
   switch (sqlstate) {
     case "23505":
-      return new SondeError("SONDE_DB_UNIQUE_VIOLATION", field ? `${field} is already taken` : "already exists", {
-        meta,
-        cause: err,
-      });
+      return new SondeError(
+        "SONDE_DB_UNIQUE_VIOLATION",
+        field ? `${field} is already taken` : "already exists",
+        {
+          meta,
+          cause: err,
+        },
+      );
     case "23503":
       return new SondeError(
         "SONDE_DB_FOREIGN_KEY_VIOLATION",
@@ -35,13 +39,19 @@ export function classifyDbError(err: unknown): SondeError {
     case "23514":
     case "22001":
     case "22P02":
-      return new SondeError("SONDE_DB_CHECK_VIOLATION", field ? `${field} is not valid` : "a constraint was violated", {
-        meta,
-        cause: err,
-      });
+      return new SondeError(
+        "SONDE_DB_CHECK_VIOLATION",
+        field ? `${field} is not valid` : "a constraint was violated",
+        {
+          meta,
+          cause: err,
+        },
+      );
     case "40001":
     case "40P01":
-      return new SondeError("SONDE_DB_SERIALIZATION_FAILURE", "concurrent update, please retry", { cause: err });
+      return new SondeError("SONDE_DB_SERIALIZATION_FAILURE", "concurrent update, please retry", {
+        cause: err,
+      });
     case "57P01":
     case "57P02":
     case "57P03":

@@ -75,7 +75,8 @@ async function applied(db: Database): Promise<Map<string, AppliedRow>> {
   const rows = await db.transaction(async (tx) => {
     await tx.query("select pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
     await tx.exec(ENSURE_TABLE);
-    return (await tx.query<AppliedRow>("select tag, hash, applied_at from sonde_migrations order by idx")).rows;
+    return (await tx.query<AppliedRow>("select tag, hash, applied_at from sonde_migrations order by idx"))
+      .rows;
   });
   return new Map(rows.map((r) => [r.tag, r]));
 }
@@ -108,7 +109,10 @@ export async function migrationStatus(db: Database, dir?: string): Promise<Migra
 }
 
 /** Applies every pending migration, each in its own transaction. Returns the tags applied. */
-export async function migrateUp(db: Database, options: { dir?: string; logger?: Logger } = {}): Promise<string[]> {
+export async function migrateUp(
+  db: Database,
+  options: { dir?: string; logger?: Logger } = {},
+): Promise<string[]> {
   const migrations = loadMigrations(options.dir);
   verify(migrations, await applied(db));
   const ran: string[] = [];
@@ -125,7 +129,11 @@ export async function migrateUp(db: Database, options: { dir?: string; logger?: 
           cause: err,
         });
       }
-      await tx.query("insert into sonde_migrations (tag, idx, hash) values ($1, $2, $3)", [m.tag, m.idx, m.hash]);
+      await tx.query("insert into sonde_migrations (tag, idx, hash) values ($1, $2, $3)", [
+        m.tag,
+        m.idx,
+        m.hash,
+      ]);
       return true;
     });
     if (didRun) {
@@ -144,7 +152,10 @@ export async function migrateDown(
   const migrations = loadMigrations(options.dir);
   const done = await applied(db);
   verify(migrations, done);
-  const targets = migrations.filter((m) => done.has(m.tag)).reverse().slice(0, options.steps);
+  const targets = migrations
+    .filter((m) => done.has(m.tag))
+    .reverse()
+    .slice(0, options.steps);
   const irreversible = targets.find((m) => m.down === undefined);
   if (irreversible !== undefined) {
     throw new SondeError("SONDE_MIGRATION_FAILED", `migration ${irreversible.tag} has no down migration`);

@@ -37,7 +37,8 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(options: LoggerOptions): Logger {
-  const usePretty = options.format === "pretty" || (options.format === "auto" && process.stdout.isTTY === true);
+  const usePretty =
+    options.format === "pretty" || (options.format === "auto" && process.stdout.isTTY === true);
   const base = { name: options.name ?? "sonde", node: options.node };
   const opts = {
     level: options.level,
@@ -46,6 +47,7 @@ export function createLogger(options: LoggerOptions): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (options.destination !== undefined) return pino(opts, options.destination);
-  if (usePretty) return pino(opts, pretty({ colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" }));
+  if (usePretty)
+    return pino(opts, pretty({ colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" }));
   return pino(opts);
 }

@@ -1,0 +1,10 @@
+import { startupBench } from "./startup.js";
+
+export interface Benchmark {
+  readonly description: string;
+  run(args: readonly string[]): Promise<void>;
+}
+
+export const benchmarks: Readonly<Record<string, Benchmark>> = {
+  startup: startupBench,
+};

@@ -1,0 +1,113 @@
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { isSondeError } from "../lib/errors.js";
+import { SONDE_VERSION } from "../lib/version.js";
+import { type Config, loadConfig } from "../platform/config/index.js";
+import { createLogger } from "../platform/log/logger.js";
+import { runMigrate } from "./migrate.js";
+import { runRoles } from "./run-roles.js";
+
+/** Exit codes: 0 ok, 1 failure at run time, 2 bad usage, 78 bad configuration (sysexits EX_CONFIG). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;
+
+function configOrExit(options?: { createSecret?: boolean }): Config {
+  try {
+    return loadConfig(options);
+  } catch (err) {
+    if (isSondeError(err, "SONDE_CONFIG_INVALID")) {
+      process.stderr.write(`sonde: invalid configuration: ${err.message}\n`);
+      process.exit(EXIT.config);
+    }
+    throw err;
+  }
+}
+
+function loggerFor(config: Config, name: string) {
+  return createLogger({
+    level: config.LOG_LEVEL,
+    format: config.LOG_FORMAT,
+    name,
+    node: config.SONDE_NODE_NAME,
+  });
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a whole number of at least 1");
+  return n;
+}
+
+function program(): Command {
+  const root = new Command("sonde")
+    .description("Sonde: multi-tenant control plane for network monitoring")
+    .version(SONDE_VERSION, "-v, --version", "print the version")
+    .showHelpAfterError()
+    .exitOverride();
+
+  const roleCommand = (name: string, roles: Parameters<typeof runRoles>[0], description: string) =>
+    root
+      .command(name)
+      .description(description)
+      .action(async () => {
+        const config = configOrExit();
+        await runRoles(roles, config, loggerFor(config, `sonde-${name}`));
+      });
+
+  roleCommand("start", ["core", "poller", "agent"], "run every role in one process (embedded defaults)");
+  roleCommand("core", ["core"], "run the core role: APIs, scheduler, result processing (needs the database)");
+  roleCommand("poller", ["poller"], "run a poller: takes dispatched work for its partition (needs NATS_URL)");
+  roleCommand("agent", ["agent"], "run an agent: executes checks inside a customer network (needs NATS_URL)");
+
+  const migrate = root
+    .command("migrate")
+    .description("apply pending database migrations (see also: migrate status, migrate down)")
+    .action(async () => {
+      const config = configOrExit();
+      process.exitCode = await runMigrate({ action: "up" }, config, loggerFor(config, "sonde-migrate"));
+    });
+  migrate
+    .command("status")
+    .description("list migrations and whether each is applied")
+    .action(async () => {
+      const config = configOrExit();
+      process.exitCode = await runMigrate({ action: "status" }, config, loggerFor(config, "sonde-migrate"));
+    });
+  migrate
+    .command("down")
+    .description("revert the most recently applied migrations")
+    .option("--steps <n>", "how many migrations to revert", positiveInt, 1)
+    .action(async (opts: { steps: number }) => {
+      const config = configOrExit();
+      process.exitCode = await runMigrate(
+        { action: "down", steps: opts.steps },
+        config,
+        loggerFor(config, "sonde-migrate"),
+      );
+    });
+
+  root
+    .command("version")
+    .description("print the version")
+    .action(() => {
+      process.stdout.write(`sonde ${SONDE_VERSION} (node ${process.version})\n`);
+    });
+  return root;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await program().parseAsync([...argv], { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are "errors" to commander's exitOverride; their exit code is 0.
+      process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
+    }
+    if (isSondeError(err)) {
+      process.stderr.write(`sonde: ${err.code}: ${err.message}\n`);
+      process.exit(err.code === "SONDE_CONFIG_INVALID" ? EXIT.config : EXIT.failure);
+    }
+    process.stderr.write(`sonde: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(EXIT.failure);
+  }
+}
+
+await main(process.argv.slice(2));

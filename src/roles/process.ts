@@ -1,0 +1,79 @@
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { buildHttpServer } from "../api/http/server.js";
+import { SondeError } from "../lib/errors.js";
+import { SONDE_VERSION } from "../lib/version.js";
+import { createBus } from "../platform/bus/index.js";
+import type { Config } from "../platform/config/index.js";
+import type { ReadinessCheck } from "../platform/health.js";
+import { createMetrics } from "../platform/metrics/registry.js";
+import { startCore } from "./core.js";
+import { Runtime } from "./runtime.js";
+
+export const ROLE_NAMES = ["core", "poller", "agent"] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+export interface RunningProcess {
+  readonly runtime: Runtime;
+  /** The HTTP listener's address, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  readonly http: FastifyInstance;
+  shutdown(reason: string): Promise<boolean>;
+}
+
+/**
+ * Starts the given roles in this process, sharing one bus connection and one HTTP listener. Core
+ * brings the database and job queue; pollers and agents never open a database. When anything fails
+ * to start, what did start is stopped again before the error is rethrown.
+ */
+export async function startProcess(
+  roles: readonly RoleName[],
+  config: Config,
+  logger: Logger,
+): Promise<RunningProcess> {
+  if (!roles.includes("core") && config.NATS_URL === undefined) {
+    throw new SondeError(
+      "SONDE_CONFIG_INVALID",
+      `NATS_URL is required to run ${roles.join(" and ")} on its own: the in-process bus only connects roles inside one process`,
+    );
+  }
+  const runtime = new Runtime(logger);
+  const timeout = config.SONDE_SHUTDOWN_TIMEOUT_MS;
+  try {
+    const metrics = createMetrics({ version: SONDE_VERSION, node: config.SONDE_NODE_NAME, roles });
+    const readiness: ReadinessCheck[] = [];
+
+    const bus = await createBus({
+      natsUrl: config.NATS_URL,
+      name: `sonde-${config.SONDE_NODE_NAME}`,
+      logger,
+    });
+    runtime.add({ name: "bus", stop: () => bus.close() });
+    readiness.push({ name: "bus", check: () => bus.ping() });
+    logger.info({ bus: bus.kind }, "bus connected");
+
+    if (roles.includes("core")) {
+      const core = await startCore({ config, logger, runtime });
+      readiness.push(...core.readiness);
+    }
+    for (const role of roles) {
+      if (role !== "core") logger.info({ role }, `${role} role started`);
+    }
+
+    const http = await buildHttpServer({
+      logger,
+      metrics,
+      readiness,
+      bodyLimitBytes: config.SONDE_BODY_LIMIT_BYTES,
+      home: roles.includes("core"),
+      isDraining: () => runtime.isDraining(),
+    });
+    const url = await http.listen({ port: config.PORT, host: config.HOST });
+    runtime.add({ name: "http", stop: () => http.close() });
+    logger.info({ url, roles, version: SONDE_VERSION }, "sonde is listening");
+    return { runtime, url, http, shutdown: (reason) => runtime.shutdown(reason, timeout) };
+  } catch (err) {
+    await runtime.shutdown("start-up failed", timeout);
+    throw err;
+  }
+}

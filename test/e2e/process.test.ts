@@ -1,0 +1,160 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { createTestPostgresDatabase } from "../support/databases.js";
+import { serviceGate, TEST_NATS_URL } from "../support/services.js";
+import { listeningUrl, type SondeProcess, spawnSonde, tempDataDir } from "../support/sonde-process.js";
+
+const running: SondeProcess[] = [];
+function start(args: string[], env: NodeJS.ProcessEnv = {}): SondeProcess {
+  const p = spawnSonde(args, env);
+  running.push(p);
+  return p;
+}
+afterEach(() => {
+  for (const p of running.splice(0)) p.kill();
+});
+
+async function getJson(url: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.json() };
+}
+
+/** Polls /readyz until 200 (bounded); returns its body. */
+async function ready(base: string, timeoutMs = 20_000): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  let last: { status: number; body: unknown } | undefined;
+  while (Date.now() < deadline) {
+    last = await getJson(`${base}/readyz`);
+    if (last.status === 200) return last.body;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`/readyz did not turn 200: ${JSON.stringify(last)}`);
+}
+
+describe("sonde start (all roles, embedded)", () => {
+  it("serves health, readiness, metrics and the home page, then drains cleanly on SIGTERM", async () => {
+    const dataDir = tempDataDir();
+    const p = start(["start"], { SONDE_DATA_DIR: dataDir, SONDE_NODE_NAME: "e2e-node" });
+    const base = await listeningUrl(p);
+
+    expect(await ready(base)).toEqual({
+      status: "ready",
+      ready: true,
+      checks: { bus: "ok", database: "ok", jobs: "ok" },
+    });
+    expect(await getJson(`${base}/healthz`)).toEqual({ status: 200, body: { status: "ok" } });
+
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(
+      /sonde_build_info\{version="[^"]+",node="e2e-node",roles="core,poller,agent"\} 1/,
+    );
+    expect(metrics).toContain("sonde_process_resident_memory_bytes");
+    expect(metrics).toMatch(
+      /sonde_http_request_duration_seconds_count\{method="GET",route="\/readyz",status="200"\} \d+/,
+    );
+    expect(metrics).toContain('sonde_readiness_check{check="database"} 1');
+
+    const home = await fetch(`${base}/`);
+    expect(home.headers.get("content-type")).toContain("text/html");
+    expect(await home.text()).toContain("Sonde");
+
+    const missing = await getJson(`${base}/nope`);
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ errors: [{ status: "404", code: "SONDE_ROUTE_NOT_FOUND" }] });
+
+    // The secret was generated into the data dir, and the embedded database lives there too.
+    expect(existsSync(join(dataDir, "secret"))).toBe(true);
+    expect(existsSync(join(dataDir, "pgdata"))).toBe(true);
+
+    const t0 = Date.now();
+    p.child.kill("SIGTERM");
+    expect(await p.exited(15_000)).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(p.logs.find((l) => l.msg === "shutdown complete")).toMatchObject({ clean: true });
+
+    // The instance deregistered on the way out, and the data-dir lock was released.
+    expect(existsSync(join(dataDir, "db.lock"))).toBe(false);
+    const db = await PGlite.create(join(dataDir, "pgdata"));
+    try {
+      const rows = await db.query("select count(*)::int as n from core_instances");
+      expect(rows.rows).toEqual([{ n: 0 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("restarts on the same data dir with the same secret and no pending migrations", async () => {
+    const dataDir = tempDataDir();
+    const first = start(["start"], { SONDE_DATA_DIR: dataDir });
+    await ready(await listeningUrl(first));
+    first.child.kill("SIGTERM");
+    expect(await first.exited(15_000)).toBe(0);
+
+    const second = start(["start"], { SONDE_DATA_DIR: dataDir });
+    await ready(await listeningUrl(second));
+    expect(second.logs.find((l) => l.msg === "starting sonde")).toMatchObject({ secretSource: "data-dir" });
+    expect(second.logs.find((l) => l.msg === "migrations up to date")).toMatchObject({ applied: 0 });
+    second.child.kill("SIGINT");
+    expect(await second.exited(15_000)).toBe(0);
+  });
+
+  it("refuses a second process on the same data dir", async () => {
+    const dataDir = tempDataDir();
+    const first = start(["start"], { SONDE_DATA_DIR: dataDir });
+    await ready(await listeningUrl(first));
+    const second = start(["start"], { SONDE_DATA_DIR: dataDir });
+    expect(await second.exited()).toBe(78);
+    expect(second.stderr()).toMatch(/is in use by another Sonde process \(pid \d+\)/);
+    first.child.kill("SIGTERM");
+    expect(await first.exited(15_000)).toBe(0);
+  });
+
+  it("migrates, reports status and reverts with sonde migrate", async () => {
+    const dataDir = tempDataDir();
+    const up = start(["migrate"], { SONDE_DATA_DIR: dataDir });
+    expect(await up.exited()).toBe(0);
+    expect(up.logs.map((l) => l.msg)).toContain("migrations: applied 0000_core_instances");
+    const status = start(["migrate", "status"], { SONDE_DATA_DIR: dataDir });
+    expect(await status.exited()).toBe(0);
+    expect(status.logs.map((l) => l.msg).join("\n")).toMatch(/^applied\t0000_core_instances\t\d{4}-/m);
+    const down = start(["migrate", "down", "--steps", "1"], { SONDE_DATA_DIR: dataDir });
+    expect(await down.exited()).toBe(0);
+    const after = start(["migrate", "status"], { SONDE_DATA_DIR: dataDir });
+    expect(await after.exited()).toBe(0);
+    expect(after.logs.map((l) => l.msg).join("\n")).toMatch(/^pending\t0000_core_instances\tpending/m);
+  });
+});
+
+const realServices = serviceGate("postgres").run && serviceGate("nats").run;
+describe.runIf(realServices)("separate processes on PostgreSQL and NATS", () => {
+  const dropAfter: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const drop of dropAfter) await drop();
+  });
+
+  it("runs core on PostgreSQL + NATS and a database-free poller and agent beside it", async () => {
+    const pgdb = await createTestPostgresDatabase();
+    dropAfter.push(pgdb.drop);
+    const env = { DATABASE_URL: pgdb.url, NATS_URL: TEST_NATS_URL, SONDE_SECRET: "s".repeat(40) };
+
+    const core = start(["core"], env);
+    const coreUrl = await listeningUrl(core);
+    expect(await ready(coreUrl)).toMatchObject({ checks: { bus: "ok", database: "ok", jobs: "ok" } });
+
+    for (const role of ["poller", "agent"]) {
+      const edge = start([role], { NATS_URL: TEST_NATS_URL });
+      const edgeUrl = await listeningUrl(edge);
+      // Pollers and agents are database-free: readiness asks the bus only.
+      expect(await ready(edgeUrl)).toEqual({ status: "ready", ready: true, checks: { bus: "ok" } });
+      expect((await fetch(`${edgeUrl}/`)).status).toBe(404);
+      edge.child.kill("SIGTERM");
+      expect(await edge.exited(15_000)).toBe(0);
+    }
+
+    core.child.kill("SIGTERM");
+    expect(await core.exited(15_000)).toBe(0);
+    expect(core.logs.find((l) => l.msg === "shutdown complete")).toMatchObject({ clean: true });
+  });
+});
