@@ -57,11 +57,19 @@ const datedJob = defineJob("probe.dated", { payload: z.object({ at: z.date() }) 
 
 const expiringJob = defineJob("probe.expiring", { payload: z.object({}), expireInSeconds: 1, retryLimit: 0 });
 
-const allJobs = [probeJob, flakyJob, shortJob, outcomeJob, slowRetryJob, datedJob, expiringJob] as const;
+type AllJobs = [
+  typeof probeJob,
+  typeof flakyJob,
+  typeof shortJob,
+  typeof outcomeJob,
+  typeof slowRetryJob,
+  typeof datedJob,
+  typeof expiringJob,
+];
 
 // Compile-time checks of the registry's typing (tsc runs over test/): the payload map, and that
 // `send` and `work` are tied to the definition's schema.
-const payloadMap: JobPayloads<(typeof allJobs)[number]>["probe.deliver"] = { deviceId: "d", count: 1 };
+const payloadMap: JobPayloads<AllJobs[number]>["probe.deliver"] = { deviceId: "d", count: 1 };
 void payloadMap;
 
 /** Whether every count in `expected` is as given (order-independent). */

@@ -21,7 +21,7 @@ export const JsCode = {
 
 function causes(err: unknown): unknown[] {
   const chain: unknown[] = [];
-  for (let e: unknown = err; e !== undefined && chain.length < 8; ) {
+  for (let e: unknown = err; e !== undefined && chain.length < 8;) {
     chain.push(e);
     e = e instanceof Error ? e.cause : undefined;
   }

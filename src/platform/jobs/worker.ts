@@ -32,8 +32,7 @@ export interface WorkerDeps<D extends AnyJobDefinition> {
 }
 
 type Outcome =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly error: unknown; readonly retry: boolean };
+  { readonly ok: true } | { readonly ok: false; readonly error: unknown; readonly retry: boolean };
 
 class AttemptTimeoutError extends Error {
   constructor(seconds: number) {
