@@ -7,7 +7,8 @@ export type MigrateAction = { action: "up" } | { action: "status" } | { action: 
 /** `sonde migrate`: runs as the database owner, apart from any running core. Returns the exit code. */
 export async function runMigrate(what: MigrateAction, config: Config, logger: Logger): Promise<number> {
   const db = await openDatabase({
-    url: config.DATABASE_URL,
+    // Migrations are the schema owner's work.
+    url: config.DATABASE_MIGRATION_URL ?? config.DATABASE_URL,
     dataDir: config.SONDE_DATA_DIR,
     poolMax: 2,
     connectAttempts: config.DATABASE_CONNECT_ATTEMPTS,

@@ -70,6 +70,7 @@ export const ErrorCatalogue = {
   SONDE_UNAUTHENTICATED: entry(401, GrpcStatus.UNAUTHENTICATED, false, "Authentication required"),
   SONDE_FORBIDDEN: entry(403, GrpcStatus.PERMISSION_DENIED, false, "Forbidden"),
   SONDE_CONFLICT: entry(409, GrpcStatus.ALREADY_EXISTS, false, "Conflict"),
+  SONDE_INVALID_TRANSITION: entry(409, GrpcStatus.FAILED_PRECONDITION, false, "Invalid state transition"),
   SONDE_RATE_LIMITED: entry(429, GrpcStatus.RESOURCE_EXHAUSTED, true, "Too many requests"),
 
   // Bus

@@ -1,4 +1,8 @@
 import type { Logger } from "pino";
+import { Kernel } from "../kernel/kernel.js";
+import { OutboxRelay } from "../kernel/outbox.js";
+import type { ResourceDeclaration } from "../kernel/resource/define.js";
+import type { Bus } from "../platform/bus/types.js";
 import { SONDE_VERSION } from "../lib/version.js";
 import { pruneStaleCoreInstances, registerCoreInstance } from "../platform/cluster/core-instances.js";
 import { pruneCoreInstancesJob } from "../platform/cluster/jobs.js";
@@ -12,19 +16,50 @@ export interface CoreContext {
   readonly config: Config;
   readonly logger: Logger;
   readonly runtime: Runtime;
+  readonly bus: Bus;
 }
 
 export interface CoreServices {
   readonly db: Database;
   readonly jobs: JobQueue;
+  readonly kernel: Kernel;
   readonly readiness: readonly ReadinessCheck[];
 }
 
 /** Every job core knows; the queue refuses work for anything not listed here. */
 const coreJobs = [pruneCoreInstancesJob];
 
+/** Resources the domains declare (the kernel adds its own, such as the audit log). */
+const coreResources: readonly ResourceDeclaration[] = [];
+
+/**
+ * Applies migrations as the schema owner: through DATABASE_MIGRATION_URL when the application logs in
+ * as a separate, non-owner role, else on the application's own connection.
+ */
+async function migrate(config: Config, db: Database, logger: Logger): Promise<void> {
+  if (config.DATABASE_MIGRATION_URL === undefined) {
+    const applied = await migrateUp(db, { logger });
+    logger.info({ applied: applied.length }, "migrations up to date");
+    return;
+  }
+  const owner = await openDatabase({
+    url: config.DATABASE_MIGRATION_URL,
+    dataDir: config.SONDE_DATA_DIR,
+    poolMax: 1,
+    connectAttempts: config.DATABASE_CONNECT_ATTEMPTS,
+    applicationName: `sonde-migrate-${config.SONDE_NODE_NAME}`,
+    logger,
+  });
+  try {
+    const applied = await migrateUp(owner, { logger });
+    logger.info({ applied: applied.length, as: "owner" }, "migrations up to date");
+  } finally {
+    await owner.close();
+  }
+}
+
 /** Starts core's own components: database (migrated), job queue and workers, cluster membership. */
-export async function startCore({ config, logger, runtime }: CoreContext): Promise<CoreServices> {
+export async function startCore({ config, logger, runtime, bus }: CoreContext): Promise<CoreServices> {
   const db = await openDatabase({
     url: config.DATABASE_URL,
     dataDir: config.SONDE_DATA_DIR,
@@ -35,10 +70,12 @@ export async function startCore({ config, logger, runtime }: CoreContext): Promi
   });
   runtime.add({ name: "database", stop: () => db.close() });
 
-  if (config.SONDE_MIGRATE_ON_START) {
-    const applied = await migrateUp(db, { logger });
-    logger.info({ applied: applied.length }, "migrations up to date");
-  }
+  if (config.SONDE_MIGRATE_ON_START) await migrate(config, db, logger);
+
+  const relay = new OutboxRelay({ orm: db.orm, bus, logger });
+  const kernel = new Kernel({ orm: db.orm, resources: coreResources, logger, onOutboxWrite: () => relay.nudge() });
+  relay.start();
+  runtime.add({ name: "outbox-relay", stop: () => relay.stop() });
 
   const jobs = createJobQueue({ db, logger, definitions: coreJobs });
   await jobs.start();
@@ -59,6 +96,7 @@ export async function startCore({ config, logger, runtime }: CoreContext): Promi
   return {
     db,
     jobs,
+    kernel,
     readiness: [
       { name: "database", check: () => db.ping() },
       { name: "jobs", check: () => jobs.ping() },

@@ -53,7 +53,7 @@ export async function startProcess(
     logger.info({ bus: bus.kind }, "bus connected");
 
     if (roles.includes("core")) {
-      const core = await startCore({ config, logger, runtime });
+      const core = await startCore({ config, logger, runtime, bus });
       readiness.push(...core.readiness);
     }
     for (const role of roles) {

@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createTestPostgresDatabase } from "../support/databases.js";
-import { serviceGate, TEST_NATS_URL } from "../support/services.js";
+import { serviceGate, TEST_DATABASE_URL, TEST_NATS_URL } from "../support/services.js";
 import { listeningUrl, type SondeProcess, spawnSonde, tempDataDir } from "../support/sonde-process.js";
 
 const running: SondeProcess[] = [];
@@ -115,7 +116,9 @@ describe("sonde start (all roles, embedded)", () => {
     const dataDir = tempDataDir();
     const up = start(["migrate"], { SONDE_DATA_DIR: dataDir });
     expect(await up.exited()).toBe(0);
-    expect(up.logs.map((l) => l.msg)).toContain("migrations: applied 0000_core_instances");
+    expect(up.logs.map((l) => l.msg)).toContain(
+      "migrations: applied 0000_core_instances, 0001_kernel, 0002_kernel_rls",
+    );
     const status = start(["migrate", "status"], { SONDE_DATA_DIR: dataDir });
     expect(await status.exited()).toBe(0);
     expect(status.logs.map((l) => l.msg).join("\n")).toMatch(/^applied\t0000_core_instances\t\d{4}-/m);
@@ -123,7 +126,9 @@ describe("sonde start (all roles, embedded)", () => {
     expect(await down.exited()).toBe(0);
     const after = start(["migrate", "status"], { SONDE_DATA_DIR: dataDir });
     expect(await after.exited()).toBe(0);
-    expect(after.logs.map((l) => l.msg).join("\n")).toMatch(/^pending\t0000_core_instances\tpending/m);
+    const lines = after.logs.map((l) => l.msg).join("\n");
+    expect(lines).toMatch(/^applied\t0001_kernel\t\d{4}-/m);
+    expect(lines).toMatch(/^pending\t0002_kernel_rls\tpending/m);
   });
 });
 
@@ -157,4 +162,49 @@ describe.runIf(realServices)("separate processes on PostgreSQL and NATS", () => 
     expect(await core.exited(15_000)).toBe(0);
     expect(core.logs.find((l) => l.msg === "shutdown complete")).toMatchObject({ clean: true });
   });
+
+  it("runs core as a separate non-owner login role while migrations run as the owner", async () => {
+    const pgdb = await createTestPostgresDatabase();
+    const login = `sonde_login_${Math.random().toString(36).slice(2, 10)}`;
+    const dbName = new URL(pgdb.url).pathname.slice(1);
+    dropAfter.push(async () => {
+      await pgdb.drop();
+      await adminQuery(`drop role if exists ${login}`);
+    });
+    const owner = { DATABASE_URL: pgdb.url, SONDE_SECRET: "s".repeat(40) };
+    const migrate = start(["migrate"], owner);
+    expect(await migrate.exited()).toBe(0);
+    // What an operator does once: a login role that is a member of sonde_app and may create pg-boss's schema.
+    await adminQuery(`create role ${login} login`);
+    await adminQuery(`grant sonde_app to ${login}`);
+    await adminQuery(`grant create on database ${dbName} to ${login}`);
+    const loginUrl = new URL(pgdb.url);
+    loginUrl.username = login;
+
+    const core = start(["core"], {
+      DATABASE_URL: loginUrl.toString(),
+      DATABASE_MIGRATION_URL: pgdb.url,
+      NATS_URL: TEST_NATS_URL,
+      SONDE_SECRET: "s".repeat(40),
+    });
+    expect(await ready(await listeningUrl(core))).toMatchObject({ checks: { database: "ok", jobs: "ok" } });
+    expect(core.logs.find((l) => l.msg === "migrations up to date")).toMatchObject({ as: "owner" });
+    const owned = await adminQuery(
+      `select tableowner from pg_tables where tablename in ('tenants', 'core_instances') and schemaname = 'public'`,
+      pgdb.url,
+    );
+    expect(owned.every((r) => r.tableowner !== login)).toBe(true);
+    core.child.kill("SIGTERM");
+    expect(await core.exited(15_000)).toBe(0);
+  });
 });
+
+async function adminQuery(text: string, url = TEST_DATABASE_URL): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as Record<string, unknown>[];
+  } finally {
+    await client.end();
+  }
+}

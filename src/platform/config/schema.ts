@@ -70,6 +70,7 @@ export const settingsSchema = z.object({
   HOST: z.string().trim().min(1, "must not be empty").default("127.0.0.1"),
   SONDE_DATA_DIR: z.string().trim().min(1, "must not be empty").default("./.sonde"),
   DATABASE_URL: postgresUrl.optional(),
+  DATABASE_MIGRATION_URL: postgresUrl.optional(),
   DATABASE_POOL_MAX: positiveInt(200).default(10),
   DATABASE_CONNECT_ATTEMPTS: positiveInt(100).default(6),
   NATS_URL: natsUrl.optional(),
@@ -109,6 +110,13 @@ export const settingDocs: readonly SettingDoc[] = [
     name: "DATABASE_URL",
     defaultText: "unset: embedded PGlite in the data dir",
     meaning: "PostgreSQL connection URL. When set, Sonde uses PostgreSQL and requires `SONDE_SECRET`.",
+    sensitive: true,
+  },
+  {
+    name: "DATABASE_MIGRATION_URL",
+    defaultText: "unset: `DATABASE_URL`",
+    meaning:
+      "PostgreSQL URL of the schema owner, used to apply migrations when `DATABASE_URL` names a separate, non-owner login role (see docs/operations.md).",
     sensitive: true,
   },
   {

@@ -14,7 +14,7 @@ interface PgLikeError {
  */
 export function classifyDbError(err: unknown): SondeError {
   if (err instanceof SondeError) return err;
-  const e = (typeof err === "object" && err !== null ? err : {}) as PgLikeError;
+  const e = pgError(err);
   const sqlstate = typeof e.code === "string" ? e.code : "";
   const constraint = typeof e.constraint === "string" ? e.constraint : undefined;
   const field = fieldFromDetail(e.detail) ?? (typeof e.column === "string" ? e.column : undefined);
@@ -64,6 +64,17 @@ export function classifyDbError(err: unknown): SondeError {
     default:
       return new SondeError("SONDE_INTERNAL", "internal error", { cause: err });
   }
+}
+
+/** The PostgreSQL error itself: drizzle wraps it ("Failed query: …") and keeps it as `cause`. */
+function pgError(err: unknown): PgLikeError & { cause?: unknown } {
+  let current: unknown = err;
+  for (let depth = 0; depth < 3 && typeof current === "object" && current !== null; depth++) {
+    const candidate = current as PgLikeError & { cause?: unknown };
+    if (typeof candidate.code === "string") return candidate;
+    current = candidate.cause;
+  }
+  return {};
 }
 
 /** `Key (email)=(a@b.c) already exists.` → `email`. Multi-column keys come back as `a, b`. */

@@ -1,0 +1,14 @@
+drop policy if exists "state_transitions_tenant_isolation" on "state_transitions";
+alter table "state_transitions" no force row level security;
+alter table "state_transitions" disable row level security;
+drop policy if exists "outbox_tenant_isolation" on "outbox";
+alter table "outbox" no force row level security;
+alter table "outbox" disable row level security;
+drop policy if exists "audit_events_tenant_isolation" on "audit_events";
+alter table "audit_events" no force row level security;
+alter table "audit_events" disable row level security;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM sonde_app;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE USAGE, SELECT ON SEQUENCES FROM sonde_app;
+REVOKE SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public FROM sonde_app;
+REVOKE USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public FROM sonde_app;
+REVOKE USAGE ON SCHEMA public FROM sonde_app;

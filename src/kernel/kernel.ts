@@ -1,0 +1,662 @@
+import { and, eq, inArray, type SQL } from "drizzle-orm";
+import type { PgColumn } from "drizzle-orm/pg-core";
+import type { Logger } from "pino";
+import { isSondeError, SondeError } from "../lib/errors.js";
+import { classifyDbError } from "../platform/db/classify.js";
+import type { Orm } from "../platform/db/types.js";
+import { actorId } from "./actor.js";
+import { type AuditEntry, writeAudit } from "./audit.js";
+import { type Filter, filterFields, matches } from "./filter.js";
+import { stateTransitions, tenants } from "./kernel.schema.js";
+import { enqueueEvent } from "./outbox.js";
+import { type ActionContext, type Authorization, authorize, type NamedAction } from "./pipeline/authorize.js";
+import { assertRequired, columnSchema, validateInput } from "./pipeline/input.js";
+import { describeUniqueViolation } from "./pipeline/unique-violation.js";
+import { afterCursor, decodeCursor, encodeCursor, orderBy, type SortKey } from "./pipeline/keyset.js";
+import { fieldResolver, projection } from "./pipeline/projection.js";
+import { buildRegistry } from "./resource/registry.js";
+import { auditEventResource } from "./resources/audit-events.js";
+import type { ResourceDeclaration } from "./resource/define.js";
+import type { AnyResource, ChangeContext } from "./resource/types.js";
+import { filterToSql } from "./sql/filter-sql.js";
+import { inScope, type Tx } from "./tenancy/transaction.js";
+
+export type Rec = Record<string, unknown>;
+
+export interface ListQuery {
+  readonly filter?: Filter;
+  readonly sort?: readonly SortKey[];
+  /** Keyset (`after`) or numbered pages; size defaults to 50 and is capped at 1000. */
+  readonly page?: { readonly size?: number; readonly after?: string; readonly number?: number };
+  readonly aggregates?: readonly string[];
+}
+
+export interface ListResult {
+  readonly records: Rec[];
+  /** Cursor for the next page, or null on the last one. */
+  readonly nextCursor: string | null;
+}
+
+export interface WriteOptions {
+  readonly action?: string;
+  readonly arguments?: Readonly<Record<string, unknown>>;
+}
+
+export interface KernelOptions {
+  readonly orm: Orm;
+  // Specs of different tables live side by side, hence the widest table type.
+  readonly resources: readonly ResourceDeclaration[];
+  readonly logger: Logger;
+  /** Called after every commit that wrote to the outbox (the relay publishes at once). */
+  readonly onOutboxWrite?: () => void;
+}
+
+export const MAX_PAGE_SIZE = 1000;
+const DEFAULT_PAGE_SIZE = 50;
+
+/**
+ * The kernel: the one pipeline every entry point runs actions through. Each action: resolve actor and
+ * tenant → token scope and policies (filter checks become SQL) → validate input → changes and
+ * validations → state-transition guard → transaction as the application role with the tenant set →
+ * write → outbox row → commit → nudge the relay → audit. Errors come from the catalogue.
+ */
+export class Kernel {
+  readonly resources: ReadonlyMap<string, AnyResource>;
+  private readonly byType: ReadonlyMap<string, AnyResource>;
+  private readonly slugs = new Map<string, string>();
+  private readonly lookup = (name: string): AnyResource => this.resource(name);
+
+  constructor(private readonly opts: KernelOptions) {
+    // The kernel's own resources are always there; domains add theirs.
+    const registry = buildRegistry([auditEventResource, ...opts.resources]);
+    this.resources = registry.byName;
+    this.byType = registry.byType;
+  }
+
+  /** By name (`note`) or JSON:API type (`notes`). */
+  resource(nameOrType: string): AnyResource {
+    const r = this.resources.get(nameOrType) ?? this.byType.get(nameOrType);
+    if (r === undefined) throw new SondeError("SONDE_NOT_FOUND", `unknown resource ${nameOrType}`);
+    return r;
+  }
+
+  /** The resource that a relationship points to. */
+  related(resource: AnyResource, relationship: string): AnyResource {
+    const rel = resource.spec.relationships?.[relationship];
+    if (rel === undefined) {
+      throw new SondeError("SONDE_BAD_REQUEST", `${resource.name} has no relationship ${relationship}`);
+    }
+    return this.resource(rel.resource().name);
+  }
+
+  action(resource: AnyResource, name: string, type?: NamedAction["type"]): NamedAction {
+    const a = resource.actions.get(name);
+    if (a === undefined || (type !== undefined && a.type !== type)) {
+      throw new SondeError(
+        "SONDE_NOT_FOUND",
+        `${resource.name} has no ${type ?? ""} action ${name}`.replace("  ", " "),
+      );
+    }
+    return a;
+  }
+
+  private defaultAction(resource: AnyResource, type: NamedAction["type"]): NamedAction {
+    const preferred = resource.actions.get(type === "destroy" ? "destroy" : type);
+    if (preferred?.type === type) return preferred;
+    const any = [...resource.actions.values()].find((a) => a.type === type);
+    if (any === undefined)
+      throw new SondeError("SONDE_METHOD_NOT_ALLOWED", `${resource.plural} cannot be ${type}d`);
+    return any;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reads
+
+  async get(
+    resource: AnyResource,
+    ctx: ActionContext,
+    id: string,
+    opts: { aggregates?: readonly string[] } = {},
+  ): Promise<Rec> {
+    const action = this.defaultAction(resource, "read");
+    const auth = await this.authorizeOrAudit(resource, action, ctx);
+    if (!this.validId(resource, id)) throw this.notFound(resource, id);
+    return this.run(auth, async (tx) => {
+      const row = await this.selectOne(tx, resource, auth, id, opts.aggregates ?? []);
+      if (row === undefined) throw this.notFound(resource, id);
+      return row;
+    });
+  }
+
+  async list(resource: AnyResource, ctx: ActionContext, query: ListQuery = {}): Promise<ListResult> {
+    const action = this.defaultAction(resource, "read");
+    const auth = await this.authorizeOrAudit(resource, action, ctx);
+    const resolve = fieldResolver(resource, this.lookup);
+    const known = (f: string) => {
+      const r = resolve(f);
+      if (r === undefined || resource.sensitive.has(f)) {
+        throw new SondeError("SONDE_BAD_REQUEST", `${f} is not a field of ${resource.name}`, {
+          meta: { field: f },
+        });
+      }
+      return r;
+    };
+    for (const f of filterFields(query.filter ?? true)) known(f);
+    const sort: SortKey[] = [...(query.sort ?? [])];
+    for (const k of sort) known(k.field);
+    if (!sort.some((k) => k.field === resource.primaryKey))
+      sort.push({ field: resource.primaryKey, direction: "asc" });
+    const size = Math.min(Math.max(1, query.page?.size ?? DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE);
+    const aggregates = [
+      ...new Set([
+        ...(query.aggregates ?? []),
+        ...sort.map((k) => k.field).filter((f) => resource.spec.aggregates?.[f] !== undefined),
+      ]),
+    ];
+
+    return this.run(auth, async (tx) => {
+      const conditions: SQL[] = [
+        filterToSql(auth.filter, resolve, ctx.actor),
+        filterToSql(query.filter ?? true, resolve, ctx.actor),
+      ];
+      if (query.page?.after !== undefined) {
+        conditions.push(afterCursor(sort, decodeCursor(query.page.after, sort.length), known));
+      }
+      let q = tx
+        .select(projection(resource, this.lookup, aggregates))
+        .from(resource.table)
+        .where(and(...conditions))
+        .orderBy(...orderBy(sort, known))
+        .limit(size + 1)
+        .$dynamic();
+      if (query.page?.number !== undefined) q = q.offset((Math.max(1, query.page.number) - 1) * size);
+      const rows = (await q) as Rec[];
+      const hasMore = rows.length > size;
+      const records = hasMore ? rows.slice(0, size) : rows;
+      const last = records.at(-1);
+      return {
+        records,
+        nextCursor:
+          hasMore && last !== undefined ? encodeCursor(sort.map((k) => last[k.field] ?? null)) : null,
+      };
+    });
+  }
+
+  /** Records of `resource` whose `field` is one of `values`, under the actor's read policy. */
+  async listWhereIn(
+    resource: AnyResource,
+    ctx: ActionContext,
+    field: string,
+    values: readonly unknown[],
+  ): Promise<Rec[]> {
+    if (values.length === 0) return [];
+    const action = this.defaultAction(resource, "read");
+    const auth = await this.authorizeOrAudit(resource, action, ctx);
+    const column = resource.columns.get(field);
+    if (column === undefined)
+      throw new SondeError("SONDE_INTERNAL", `${resource.name} has no column ${field}`);
+    return this.run(auth, async (tx) => {
+      const rows = await tx
+        .select(projection(resource, this.lookup))
+        .from(resource.table)
+        .where(
+          and(
+            filterToSql(auth.filter, fieldResolver(resource, this.lookup), ctx.actor),
+            inArray(column, [...values]),
+          ),
+        )
+        .limit(MAX_PAGE_SIZE * 10);
+      return rows as Rec[];
+    });
+  }
+
+  /** The state-machine history of one record, oldest first (the record must be readable). */
+  async history(resource: AnyResource, ctx: ActionContext, id: string): Promise<Rec[]> {
+    await this.get(resource, ctx, id);
+    const action = this.defaultAction(resource, "read");
+    const auth = await this.authorizeOrAudit(resource, action, ctx);
+    return this.run(auth, (tx) =>
+      tx
+        .select({
+          from: stateTransitions.from_state,
+          to: stateTransitions.to_state,
+          action: stateTransitions.action,
+          actor_kind: stateTransitions.actor_kind,
+          actor_id: stateTransitions.actor_id,
+          at: stateTransitions.at,
+        })
+        .from(stateTransitions)
+        .where(and(eq(stateTransitions.resource, resource.name), eq(stateTransitions.record_id, id)))
+        .orderBy(stateTransitions.id),
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writes
+
+  async create(
+    resource: AnyResource,
+    ctx: ActionContext,
+    input: Readonly<Rec>,
+    opts: WriteOptions = {},
+  ): Promise<Rec> {
+    const action = opts.action
+      ? this.action(resource, opts.action, "create")
+      : this.defaultAction(resource, "create");
+    const auth = await this.authorizeOrAudit(resource, action, ctx);
+    const { values: accepted, args } = validateInput(resource, action, input, opts.arguments ?? {});
+    const changeCtx: ChangeContext = {
+      actor: ctx.actor,
+      tenantId: auth.tenantId,
+      record: undefined,
+      arguments: args,
+    };
+    let values = this.applyChanges(action, accepted, changeCtx);
+    const sm = resource.spec.stateMachine;
+    if (sm !== undefined) values = { ...values, [sm.attribute]: sm.initial };
+    assertRequired(resource, values, action.require ?? []);
+    if (!matches(auth.filter, values, ctx.actor)) {
+      await this.auditForbidden(resource, action, ctx, auth.tenantId, undefined, "policy filter on create");
+      throw this.forbidden(resource, action);
+    }
+    if (resource.tenancy === "tenant" && auth.tenantId === null) {
+      throw new SondeError("SONDE_BAD_REQUEST", `${resource.plural} belong to a tenant: name one`);
+    }
+    const row =
+      resource.tenancy === "tenant" ? { ...values, [this.tenantKey(resource)]: auth.tenantId } : values;
+    return this.write(auth, resource, action, ctx, async (tx) => {
+      const base = tx.insert(resource.table).values(row);
+      const pk = this.pkColumn(resource);
+      const identity = action.upsertIdentity ? resource.spec.identities?.[action.upsertIdentity] : undefined;
+      const inserted = identity
+        ? await base
+            .onConflictDoUpdate({
+              target: [
+                ...(resource.tenancy === "tenant" ? [this.column(resource, this.tenantKey(resource))] : []),
+                ...identity.map((f) => this.column(resource, f)),
+              ],
+              set: values,
+            })
+            .returning({ id: pk })
+        : await base.returning({ id: pk });
+      const id = String(inserted[0]?.id);
+      return { id, event: action.name, recordId: id };
+    });
+  }
+
+  async update(
+    resource: AnyResource,
+    ctx: ActionContext,
+    id: string,
+    input: Readonly<Rec>,
+    opts: WriteOptions = {},
+  ): Promise<Rec> {
+    const action = opts.action
+      ? this.action(resource, opts.action, "update")
+      : this.defaultAction(resource, "update");
+    return this.modify(resource, action, ctx, id, input, opts.arguments ?? {});
+  }
+
+  async destroy(
+    resource: AnyResource,
+    ctx: ActionContext,
+    id: string,
+    opts: WriteOptions = {},
+  ): Promise<void> {
+    const action = opts.action
+      ? this.action(resource, opts.action, "destroy")
+      : this.defaultAction(resource, "destroy");
+    await this.modify(resource, action, ctx, id, {}, opts.arguments ?? {});
+  }
+
+  /** Runs any action by name: the entry point for custom actions (routes, jobs, triggers, CLI). */
+  async runAction(
+    resource: AnyResource,
+    name: string,
+    ctx: ActionContext,
+    params: { id?: string; input?: Readonly<Rec>; arguments?: Readonly<Rec> } = {},
+  ): Promise<Rec | undefined> {
+    const action = this.action(resource, name);
+    const opts = { action: name, arguments: params.arguments ?? {} };
+    switch (action.type) {
+      case "create":
+        return this.create(resource, ctx, params.input ?? {}, opts);
+      case "read":
+        return this.get(resource, ctx, this.requireId(params.id));
+      case "update":
+        return this.update(resource, ctx, this.requireId(params.id), params.input ?? {}, opts);
+      case "destroy":
+        await this.destroy(resource, ctx, this.requireId(params.id), opts);
+        return undefined;
+    }
+  }
+
+  /** Update and destroy: lock the visible row, check the action's policy on it, guard the state, write. */
+  private async modify(
+    resource: AnyResource,
+    action: NamedAction,
+    ctx: ActionContext,
+    id: string,
+    input: Readonly<Rec>,
+    rawArgs: Readonly<Rec>,
+  ): Promise<Rec> {
+    const readAuth = await this.authorizeOrAudit(resource, this.defaultAction(resource, "read"), ctx);
+    const auth = await this.authorizeOrAudit(resource, action, ctx);
+    if (!this.validId(resource, id)) throw this.notFound(resource, id);
+    const { values: accepted, args } = validateInput(resource, action, input, rawArgs);
+    const pk = this.pkColumn(resource);
+    const resolve = fieldResolver(resource, this.lookup);
+    let forbiddenRow = false;
+    try {
+      return await this.write(auth, resource, action, ctx, async (tx) => {
+        const current = (
+          await tx
+            .select()
+            .from(resource.table)
+            .where(and(eq(pk, id), filterToSql(readAuth.filter, resolve, ctx.actor)))
+            .for("update")
+        )[0] as Rec | undefined;
+        if (current === undefined) throw this.notFound(resource, id);
+        if (!matches(auth.filter, current, ctx.actor)) {
+          forbiddenRow = true;
+          throw this.forbidden(resource, action);
+        }
+        const changeCtx: ChangeContext = {
+          actor: ctx.actor,
+          tenantId: auth.tenantId,
+          record: current,
+          arguments: args,
+        };
+        const values = this.applyChanges(action, accepted, changeCtx);
+
+        if (action.type === "destroy") {
+          await tx.delete(resource.table).where(eq(pk, id));
+          return { id, event: action.name, recordId: id, deleted: true };
+        }
+        const transition = resource.transitionsByAction.get(action.name);
+        const sm = resource.spec.stateMachine;
+        if (transition !== undefined && sm !== undefined) {
+          const stateCol = this.column(resource, sm.attribute);
+          const updated = await tx
+            .update(resource.table)
+            .set({ ...values, [sm.attribute]: transition.to })
+            .where(and(eq(pk, id), inArray(stateCol, [...transition.from])))
+            .returning({ id: pk });
+          if (updated.length === 0)
+            throw this.invalidTransition(resource, action.name, String(current[sm.attribute]));
+          await tx.insert(stateTransitions).values({
+            tenant_id: auth.tenantId,
+            resource: resource.name,
+            record_id: id,
+            from_state: String(current[sm.attribute]),
+            to_state: transition.to,
+            action: action.name,
+            actor_kind: ctx.actor.kind,
+            actor_id: actorId(ctx.actor),
+          });
+          await writeAudit(tx, {
+            tenantId: auth.tenantId,
+            actor: ctx.actor,
+            kind: "transition",
+            resource: resource.name,
+            action: action.name,
+            recordId: id,
+            detail: { from: String(current[sm.attribute]), to: transition.to },
+          });
+        } else if (Object.keys(values).length > 0) {
+          await tx.update(resource.table).set(values).where(eq(pk, id));
+        }
+        return { id, event: action.name, recordId: id };
+      });
+    } catch (err) {
+      if (forbiddenRow)
+        await this.auditForbidden(resource, action, ctx, auth.tenantId, id, "policy filter on record");
+      throw err;
+    }
+  }
+
+  /**
+   * The write transaction: runs `fn` in scope, then (same transaction) the outbox row, the audit of
+   * system writes, and the read-back of the record; after commit, nudges the outbox relay.
+   */
+  private async write(
+    auth: Authorization,
+    resource: AnyResource,
+    action: NamedAction,
+    ctx: ActionContext,
+    fn: (tx: Tx) => Promise<{ id: string; event: string; recordId: string; deleted?: boolean }>,
+  ): Promise<Rec> {
+    let wroteEvent = false;
+    const result = await this.run(
+      auth,
+      async (tx) => {
+        const done = await fn(tx);
+        const record = done.deleted
+          ? { [resource.primaryKey]: done.id }
+          : await this.selectOne(tx, resource, { ...auth, filter: true }, done.id, []);
+        if (record === undefined)
+          throw new SondeError("SONDE_INTERNAL", `${resource.name} ${done.id} vanished after write`);
+        if (resource.spec.events !== false) {
+          const slug = await this.tenantSlug(tx, auth.tenantId);
+          await enqueueEvent(tx, {
+            tenantId: auth.tenantId,
+            subject: `sonde.${slug}.${resource.name}.${done.event}`,
+            payload: {
+              resource: resource.name,
+              action: done.event,
+              id: done.id,
+              actor: actorId(ctx.actor),
+              record,
+            },
+          });
+          wroteEvent = true;
+        }
+        if (ctx.actor.kind === "system") {
+          await writeAudit(tx, {
+            tenantId: auth.tenantId,
+            actor: ctx.actor,
+            kind: "system_write",
+            resource: resource.name,
+            action: action.name,
+            recordId: done.id,
+          });
+        }
+        return record;
+      },
+      resource,
+    );
+    if (wroteEvent) this.opts.onOutboxWrite?.();
+    return result;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  /** Runs in the authorization's scope and turns database errors into catalogue errors. */
+  private async run<T>(auth: Authorization, fn: (tx: Tx) => Promise<T>, resource?: AnyResource): Promise<T> {
+    try {
+      return await inScope(this.opts.orm, auth.scope, fn);
+    } catch (err) {
+      if (isSondeError(err)) throw err;
+      const classified = classifyDbError(err);
+      throw resource !== undefined && classified.code === "SONDE_DB_UNIQUE_VIOLATION"
+        ? describeUniqueViolation(resource, classified)
+        : classified;
+    }
+  }
+
+  private async selectOne(
+    tx: Tx,
+    resource: AnyResource,
+    auth: Pick<Authorization, "filter">,
+    id: string,
+    aggregates: readonly string[],
+  ): Promise<Rec | undefined> {
+    const rows = await tx
+      .select(projection(resource, this.lookup, aggregates))
+      .from(resource.table)
+      .where(
+        and(
+          eq(this.pkColumn(resource), id),
+          filterToSql(auth.filter, fieldResolver(resource, this.lookup), {
+            kind: "system",
+            reason: "read-back",
+          }),
+        ),
+      )
+      .limit(1);
+    return rows[0] as Rec | undefined;
+  }
+
+  private async authorizeOrAudit(
+    resource: AnyResource,
+    action: NamedAction,
+    ctx: ActionContext,
+  ): Promise<Authorization> {
+    try {
+      const auth = authorize(resource, action, ctx);
+      if (auth.bypassed && ctx.actor.kind === "user") {
+        await this.audit({
+          tenantId: auth.tenantId,
+          actor: ctx.actor,
+          kind: "bypass",
+          resource: resource.name,
+          action: action.name,
+          detail: { crossTenant: ctx.crossTenant === true, checks: [...auth.applied] },
+        });
+      }
+      return auth;
+    } catch (err) {
+      if (isSondeError(err, "SONDE_FORBIDDEN")) {
+        const tenantId = ctx.actor.kind === "user" ? ctx.actor.tenantId : (ctx.tenantId ?? null);
+        await this.auditForbidden(
+          resource,
+          action,
+          ctx,
+          tenantId,
+          undefined,
+          String(err.meta?.reason ?? err.message),
+        );
+      }
+      throw err;
+    }
+  }
+
+  private async auditForbidden(
+    resource: AnyResource,
+    action: NamedAction,
+    ctx: ActionContext,
+    tenantId: string | null,
+    recordId: string | undefined,
+    reason: string,
+  ): Promise<void> {
+    await this.audit({
+      tenantId,
+      actor: ctx.actor,
+      kind: "forbidden",
+      resource: resource.name,
+      action: action.name,
+      recordId,
+      detail: { reason },
+    });
+  }
+
+  /** Audit in its own transaction: it must survive the refused action's rollback. */
+  private async audit(entry: AuditEntry): Promise<void> {
+    try {
+      await inScope(this.opts.orm, { tenantId: entry.tenantId, bypass: entry.tenantId === null }, (tx) =>
+        writeAudit(tx, entry),
+      );
+    } catch (err) {
+      this.opts.logger.error(
+        { err, audit: { ...entry, actor: actorId(entry.actor) } },
+        "could not write audit event",
+      );
+    }
+  }
+
+  private async tenantSlug(tx: Tx, tenantId: string | null): Promise<string> {
+    if (tenantId === null) return "platform";
+    const cached = this.slugs.get(tenantId);
+    if (cached !== undefined) return cached;
+    const row = (await tx.select({ slug: tenants.slug }).from(tenants).where(eq(tenants.id, tenantId)))[0];
+    if (row === undefined) throw new SondeError("SONDE_NOT_FOUND", `tenant ${tenantId} does not exist`);
+    // Slugs are immutable, so the cache never goes stale.
+    this.slugs.set(tenantId, row.slug);
+    return row.slug;
+  }
+
+  private applyChanges(action: NamedAction, values: Rec, ctx: ChangeContext): Rec {
+    let out = { ...values };
+    for (const change of action.changes ?? []) out = change(out, ctx);
+    for (const validate of action.validations ?? []) {
+      const problem = validate(out, ctx);
+      if (problem !== undefined) {
+        throw new SondeError("SONDE_VALIDATION_FAILED", `${problem.field}: ${problem.message}`, {
+          pointer: `/data/attributes/${problem.field}`,
+          meta: { field: problem.field },
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Ids arrive as strings (URLs, documents); integer keys must at least look like integers. */
+  private validId(resource: AnyResource, id: string): boolean {
+    const schema = columnSchema(this.pkColumn(resource));
+    return schema.safeParse(id).success || (/^\d{1,18}$/.test(id) && schema.safeParse(Number(id)).success);
+  }
+
+  private requireId(id: string | undefined): string {
+    if (id === undefined) throw new SondeError("SONDE_BAD_REQUEST", "this action needs a record id");
+    return id;
+  }
+
+  private pkColumn(resource: AnyResource): PgColumn {
+    return this.column(resource, resource.primaryKey);
+  }
+
+  private column(resource: AnyResource, field: string): PgColumn {
+    const c =
+      resource.columns.get(field) ??
+      (field === this.tenantKey(resource) ? this.tenantColumn(resource) : undefined);
+    if (c === undefined) throw new SondeError("SONDE_INTERNAL", `${resource.name} has no column ${field}`);
+    return c;
+  }
+
+  private tenantColumn(resource: AnyResource): PgColumn | undefined {
+    const cols = resource.table as unknown as Record<string, PgColumn>;
+    return cols[this.tenantKey(resource)];
+  }
+
+  private tenantKey(resource: AnyResource): string {
+    const cols = Object.entries(resource.table as unknown as Record<string, unknown>);
+    const found = cols.find(
+      ([, c]) => typeof c === "object" && c !== null && "name" in c && (c as PgColumn).name === "tenant_id",
+    );
+    return found?.[0] ?? "tenant_id";
+  }
+
+  private notFound(resource: AnyResource, id: string): SondeError {
+    return new SondeError("SONDE_NOT_FOUND", `${resource.name} ${id} not found`, {
+      meta: { resource: resource.name },
+    });
+  }
+
+  private forbidden(resource: AnyResource, action: NamedAction): SondeError {
+    return new SondeError("SONDE_FORBIDDEN", `not allowed to ${action.name} ${resource.plural}`, {
+      meta: { resource: resource.name, action: action.name },
+    });
+  }
+
+  private invalidTransition(resource: AnyResource, action: string, current: string): SondeError {
+    const allowed = (resource.spec.stateMachine?.transitions ?? [])
+      .filter((t) => t.from.includes(current))
+      .map((t) => t.action);
+    return new SondeError(
+      "SONDE_INVALID_TRANSITION",
+      `cannot ${action} a ${resource.name} in state ${current}; allowed: ${allowed.length ? allowed.join(", ") : "none"}`,
+      { meta: { state: current, allowed } },
+    );
+  }
+}
