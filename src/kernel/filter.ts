@@ -90,7 +90,7 @@ export function filterFields(f: Filter): string[] {
 
 function compare(a: unknown, b: unknown): number {
   const x = a instanceof Date ? a.getTime() : a;
-  const y = b instanceof Date ? b.getTime() : b instanceof Date ? b.getTime() : b;
+  const y = b instanceof Date ? b.getTime() : b;
   if (typeof x === "number" && typeof y === "string") return x - Number(y);
   if (typeof x === "string" && typeof y === "string") return x < y ? -1 : x > y ? 1 : 0;
   if (typeof x === "number" && typeof y === "number") return x - y;

@@ -40,6 +40,12 @@ export interface ListResult {
 export interface WriteOptions {
   readonly action?: string;
   readonly arguments?: Readonly<Record<string, unknown>>;
+  /**
+   * Update/destroy: a condition the record must still meet under the write's row lock, else
+   * SONDE_GUARD_FAILED and nothing is written. Triggers pass their `where`, so a row changed between
+   * their scan and the action is left alone.
+   */
+  readonly guard?: Filter;
 }
 
 export interface KernelOptions {
@@ -101,9 +107,12 @@ export class Kernel {
   }
 
   private defaultAction(resource: AnyResource, type: NamedAction["type"]): NamedAction {
-    const preferred = resource.actions.get(type === "destroy" ? "destroy" : type);
+    const preferred = resource.actions.get(type);
     if (preferred?.type === type) return preferred;
-    const any = [...resource.actions.values()].find((a) => a.type === type);
+    // Never a transition or a custom-route action: those run only when named.
+    const any = [...resource.actions.values()].find(
+      (a) => a.type === type && a.route === undefined && !resource.transitionsByAction.has(a.name),
+    );
     if (any === undefined)
       throw new SondeError("SONDE_METHOD_NOT_ALLOWED", `${resource.plural} cannot be ${type}d`);
     return any;
@@ -265,6 +274,7 @@ export class Kernel {
     const row =
       resource.tenancy === "tenant" ? { ...values, [this.tenantKey(resource)]: auth.tenantId } : values;
     return this.write(auth, resource, action, ctx, async (tx) => {
+      await this.assertReferencesVisible(tx, resource, values, ctx);
       const base = tx.insert(resource.table).values(row);
       const pk = this.pkColumn(resource);
       const identity = action.upsertIdentity ? resource.spec.identities?.[action.upsertIdentity] : undefined;
@@ -294,7 +304,7 @@ export class Kernel {
     const action = opts.action
       ? this.action(resource, opts.action, "update")
       : this.defaultAction(resource, "update");
-    return this.modify(resource, action, ctx, id, input, opts.arguments ?? {});
+    return this.modify(resource, action, ctx, id, input, opts.arguments ?? {}, opts.guard);
   }
 
   async destroy(
@@ -306,7 +316,7 @@ export class Kernel {
     const action = opts.action
       ? this.action(resource, opts.action, "destroy")
       : this.defaultAction(resource, "destroy");
-    await this.modify(resource, action, ctx, id, {}, opts.arguments ?? {});
+    await this.modify(resource, action, ctx, id, {}, opts.arguments ?? {}, opts.guard);
   }
 
   /** Runs any action by name: the entry point for custom actions (routes, jobs, triggers, CLI). */
@@ -314,10 +324,14 @@ export class Kernel {
     resource: AnyResource,
     name: string,
     ctx: ActionContext,
-    params: { id?: string; input?: Readonly<Rec>; arguments?: Readonly<Rec> } = {},
+    params: { id?: string; input?: Readonly<Rec>; arguments?: Readonly<Rec>; guard?: Filter } = {},
   ): Promise<Rec | undefined> {
     const action = this.action(resource, name);
-    const opts = { action: name, arguments: params.arguments ?? {} };
+    const opts = {
+      action: name,
+      arguments: params.arguments ?? {},
+      ...(params.guard ? { guard: params.guard } : {}),
+    };
     switch (action.type) {
       case "create":
         return this.create(resource, ctx, params.input ?? {}, opts);
@@ -339,6 +353,7 @@ export class Kernel {
     id: string,
     input: Readonly<Rec>,
     rawArgs: Readonly<Rec>,
+    guard: Filter | undefined,
   ): Promise<Rec> {
     const readAuth = await this.authorizeOrAudit(resource, this.defaultAction(resource, "read"), ctx);
     const auth = await this.authorizeOrAudit(resource, action, ctx);
@@ -357,6 +372,15 @@ export class Kernel {
             .for("update")
         )[0] as Rec | undefined;
         if (current === undefined) throw this.notFound(resource, id);
+        if (guard !== undefined && !matches(guard, current, ctx.actor)) {
+          throw new SondeError(
+            "SONDE_GUARD_FAILED",
+            `${resource.name} ${id} no longer matches the condition for ${action.name}`,
+            {
+              meta: { resource: resource.name, action: action.name },
+            },
+          );
+        }
         if (!matches(auth.filter, current, ctx.actor)) {
           forbiddenRow = true;
           throw this.forbidden(resource, action);
@@ -368,6 +392,7 @@ export class Kernel {
           arguments: args,
         };
         const values = this.applyChanges(action, accepted, changeCtx);
+        await this.assertReferencesVisible(tx, resource, values, ctx);
 
         if (action.type === "destroy") {
           await tx.delete(resource.table).where(eq(pk, id));
@@ -471,6 +496,51 @@ export class Kernel {
 
   // ---------------------------------------------------------------------------------------------
   // Helpers
+
+  /**
+   * A belongs_to key may only name a record the actor can read. Foreign keys are checked by PostgreSQL
+   * without row-level security, so without this a tenant could point at (and probe for) another
+   * tenant's records; here another tenant's id is refused exactly like an id that does not exist.
+   */
+  private async assertReferencesVisible(
+    tx: Tx,
+    resource: AnyResource,
+    values: Readonly<Rec>,
+    ctx: ActionContext,
+  ): Promise<void> {
+    for (const [name, rel] of Object.entries(resource.spec.relationships ?? {})) {
+      if (rel.kind !== "belongs_to") continue;
+      const value = values[rel.sourceField];
+      if (value === undefined || value === null) continue;
+      const target = this.resource(rel.resource().name);
+      const missing = new SondeError(
+        "SONDE_VALIDATION_FAILED",
+        `${rel.sourceField} refers to a ${target.name} that does not exist`,
+        {
+          pointer: `/data/attributes/${rel.sourceField}`,
+          meta: { field: rel.sourceField, relationship: name },
+        },
+      );
+      if (!this.validId(target, String(value))) throw missing;
+      let filter: Filter;
+      try {
+        filter = authorize(target, this.defaultAction(target, "read"), ctx).filter;
+      } catch {
+        throw missing;
+      }
+      const found = await tx
+        .select({ id: this.pkColumn(target) })
+        .from(target.table)
+        .where(
+          and(
+            eq(this.pkColumn(target), value),
+            filterToSql(filter, fieldResolver(target, this.lookup), ctx.actor),
+          ),
+        )
+        .limit(1);
+      if (found.length === 0) throw missing;
+    }
+  }
 
   /** Runs in the authorization's scope and turns database errors into catalogue errors. */
   private async run<T>(auth: Authorization, fn: (tx: Tx) => Promise<T>, resource?: AnyResource): Promise<T> {

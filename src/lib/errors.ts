@@ -71,6 +71,7 @@ export const ErrorCatalogue = {
   SONDE_FORBIDDEN: entry(403, GrpcStatus.PERMISSION_DENIED, false, "Forbidden"),
   SONDE_CONFLICT: entry(409, GrpcStatus.ALREADY_EXISTS, false, "Conflict"),
   SONDE_INVALID_TRANSITION: entry(409, GrpcStatus.FAILED_PRECONDITION, false, "Invalid state transition"),
+  SONDE_GUARD_FAILED: entry(409, GrpcStatus.FAILED_PRECONDITION, false, "Record no longer matches"),
   SONDE_RATE_LIMITED: entry(429, GrpcStatus.RESOURCE_EXHAUSTED, true, "Too many requests"),
 
   // Bus

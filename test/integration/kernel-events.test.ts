@@ -86,7 +86,25 @@ function suite(target: DatabaseTarget) {
       const fk = await f.kernel
         .create(comments, admin(), { note_id: "00000000-0000-4000-8000-000000000000", body: "orphan" })
         .catch((e: unknown) => e);
-      expect(fk).toMatchObject({ code: "SONDE_DB_FOREIGN_KEY_VIOLATION", httpStatus: 422 });
+      expect(fk).toMatchObject({
+        code: "SONDE_VALIDATION_FAILED",
+        httpStatus: 422,
+        message: "note_id refers to a note that does not exist",
+        pointer: "/data/attributes/note_id",
+      });
+      // Another tenant's note is refused exactly like one that does not exist: no existence oracle.
+      const inB = await f.kernel.create(
+        notes(),
+        { actor: f.actor(f.tenantB, "admin") },
+        { title: "b-note", owner_id: "o" },
+      );
+      const cross = await f.kernel
+        .create(comments, admin(), { note_id: inB.id, body: "sneaky" })
+        .catch((e: unknown) => e);
+      expect(cross).toMatchObject({
+        code: "SONDE_VALIDATION_FAILED",
+        message: "note_id refers to a note that does not exist",
+      });
     });
 
     it("validates input with pointers: unknown attribute, wrong type, not accepted, required", async () => {

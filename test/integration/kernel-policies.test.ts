@@ -163,7 +163,9 @@ function suite(target: DatabaseTarget) {
       expect(events.records.some((e) => e.kind === "forbidden")).toBe(true);
       const one = String(events.records[0]?.id);
       expect((await f.kernel.get(audit, adminA, one)).id).toBe(events.records[0]?.id);
-      expect(await outcome(f.kernel.list(audit, { actor: f.actor(f.tenantA, "operator") }))).toBe("forbidden");
+      expect(await outcome(f.kernel.list(audit, { actor: f.actor(f.tenantA, "operator") }))).toBe(
+        "forbidden",
+      );
       const adminB = { actor: f.actor(f.tenantB, "admin") };
       const inB = await f.kernel.list(audit, adminB, { page: { size: 1000 } });
       expect(inB.records.some((e) => e.id === events.records[0]?.id)).toBe(false);

@@ -78,12 +78,16 @@ create table notes (
   created_at timestamptz not null default now()
 );
 create unique index notes_tenant_title on notes (tenant_id, title);
+alter table notes add constraint notes_tenant_id_id unique (tenant_id, id);
+-- The key includes tenant_id: PostgreSQL checks foreign keys without row-level security, so a
+-- single-column key would let one tenant's row point at another's.
 create table note_comments (
   id uuid primary key default gen_random_uuid(),
   tenant_id uuid not null references tenants(id) on delete cascade,
-  note_id uuid not null references notes(id) on delete cascade,
+  note_id uuid not null,
   body text not null,
-  score integer not null default 0
+  score integer not null default 0,
+  foreign key (tenant_id, note_id) references notes (tenant_id, id) on delete cascade
 );
 ${tenantRlsSql("notes")}
 ${tenantRlsSql("note_comments")}

@@ -30,6 +30,11 @@ export function buildResource<T extends PgTable>(spec: ResourceSpec<T>): Resourc
 
   const primaryKey = spec.primaryKey ?? "id";
   if (!has(primaryKey)) throw bad(name, `primary key ${primaryKey} is not a column`);
+  // JSON:API reserves `type` and `id` as member names; only the primary key may be called id.
+  for (const reserved of ["type", "id"]) {
+    if (has(reserved) && reserved !== primaryKey)
+      throw bad(name, `attribute ${reserved} is reserved by JSON:API`);
+  }
 
   const sensitive = new Set<string>();
   const filterable = new Set<string>();

@@ -113,7 +113,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const dataDir = isAbsolute(s.SONDE_DATA_DIR) ? s.SONDE_DATA_DIR : resolve(cwd, s.SONDE_DATA_DIR);
   const database = s.DATABASE_URL === undefined ? "embedded" : "postgres";
   if (s.DATABASE_MIGRATION_URL !== undefined && database === "embedded") {
-    throw configError("DATABASE_MIGRATION_URL is set but DATABASE_URL is not (the embedded database has one owner)");
+    throw configError(
+      "DATABASE_MIGRATION_URL is set but DATABASE_URL is not (the embedded database has one owner)",
+    );
   }
 
   let secret = s.SONDE_SECRET;
