@@ -16,6 +16,7 @@ export type {
   JobHandler,
   JobQueue,
   JobStats,
+  QueueInfo,
   QueueScope,
   ScheduleInfo,
   ScheduleOptions,

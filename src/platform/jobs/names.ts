@@ -49,3 +49,17 @@ export function queueName(job: string, tenant?: string): string {
 export function deadLetterName(queue: string): string {
   return `${queue}${DEAD_SUFFIX}`;
 }
+
+/** The parts of a queue name (the inverse of `queueName`, plus whether it is a dead letter). */
+export function parseQueueName(queue: string): {
+  readonly job: string;
+  readonly tenant: string | undefined;
+  readonly deadLetter: boolean;
+} {
+  const deadLetter = queue.endsWith(DEAD_SUFFIX);
+  const base = deadLetter ? queue.slice(0, -DEAD_SUFFIX.length) : queue;
+  const slash = base.indexOf("/");
+  return slash === -1
+    ? { job: base, tenant: undefined, deadLetter }
+    : { job: base.slice(0, slash), tenant: base.slice(slash + 1), deadLetter };
+}

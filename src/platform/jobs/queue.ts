@@ -3,8 +3,10 @@ import type { Logger } from "pino";
 import { assertNever, SondeError } from "../../lib/errors.js";
 import type { Database } from "../db/types.js";
 import { type BossDb, bossDb } from "./boss-db.js";
+import { listQueues } from "./inspect.js";
 import { deadLetterName, queueName } from "./names.js";
 import { checkInteger, checkPollingInterval, toSendOptions } from "./options.js";
+import { createPauseState, type PauseState } from "./pause.js";
 import { isConcurrentCreation } from "./races.js";
 import { type AnyJobDefinition, indexDefinitions, type JobPayload, payloadForSend } from "./registry.js";
 import { createQueueStore, type QueueStore } from "./store.js";
@@ -71,6 +73,7 @@ export function createJobQueue<const Defs extends readonly AnyJobDefinition[]>(
     return boss;
   };
   const store: QueueStore = createQueueStore({ db: options.db, boss: running, schema, logger });
+  const pauses: PauseState = createPauseState({ db: options.db, schema, logger, maxAgeMs: pollingMs });
   const shutdown = new AbortController();
   const workers = new Set<RunningWorker>();
   let state: State = "created";
@@ -158,6 +161,7 @@ export function createJobQueue<const Defs extends readonly AnyJobDefinition[]>(
     starting = (async () => {
       try {
         boss = await startBoss();
+        await pauses.install();
         for (const def of registry.values()) await store.ensure(def, undefined);
         state = "running";
         logger.info({ schema, jobs: [...registry.keys()] }, "job queue started");
@@ -214,6 +218,7 @@ export function createJobQueue<const Defs extends readonly AnyJobDefinition[]>(
         logger,
         shutdown: shutdown.signal,
         forbidRetries: store.forbidRetries,
+        paused: pauses.holds,
       });
       workers.add(worker);
       mine.push(worker);
@@ -283,6 +288,24 @@ export function createJobQueue<const Defs extends readonly AnyJobDefinition[]>(
     async stats(def, opts = {}) {
       assertStarted(`count "${def.name}"`);
       return store.stats(queueName(registered(def).name, opts.tenant));
+    },
+    async pause(def, opts = {}) {
+      assertStarted(`pause "${def.name}"`);
+      await pauses.set(queueName(registered(def).name, opts.tenant), true);
+    },
+    async resume(def, opts = {}) {
+      assertStarted(`resume "${def.name}"`);
+      const queue = queueName(registered(def).name, opts.tenant);
+      await pauses.set(queue, false);
+      for (const worker of workers) if (worker.queue === queue) worker.wake();
+    },
+    async isPaused(def, opts = {}) {
+      assertStarted(`read the pause flag of "${def.name}"`);
+      return pauses.isPaused(queueName(registered(def).name, opts.tenant));
+    },
+    async queues() {
+      assertStarted("list queues");
+      return listQueues(options.db, schema, await pauses.paused());
     },
     async deadLetters(def, opts = {}) {
       assertStarted(`list dead letters of "${def.name}"`);

@@ -2,7 +2,8 @@ import type PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import { SondeError } from "../../lib/errors.js";
 import type { Database } from "../db/types.js";
-import { deadLetterName, queueName } from "./names.js";
+import { countsByState } from "./inspect.js";
+import { deadLetterName, parseQueueName, queueName } from "./names.js";
 import { retryConcurrentCreation } from "./races.js";
 import type { AnyJobDefinition } from "./registry.js";
 import type { DeadLetter, JobStats, ScheduleInfo } from "./types.js";
@@ -21,13 +22,6 @@ export interface QueueStore {
   stats(queue: string): Promise<JobStats>;
   deadLetters(queue: string, limit: number): Promise<DeadLetter[]>;
   ping(): Promise<void>;
-}
-
-const STATES = ["created", "retry", "active", "completed", "cancelled", "failed"] as const;
-type JobState = (typeof STATES)[number];
-
-function isJobState(value: string): value is JobState {
-  return (STATES as readonly string[]).includes(value);
 }
 
 /** pg-boss errors that come from PostgreSQL carry a SQLSTATE; its own argument checks do not. */
@@ -118,11 +112,11 @@ export function createQueueStore(deps: QueueStoreDeps): QueueStore {
         `select name, cron, timezone, data from ${schema}.schedule order by name`,
       );
       return res.rows.map((row) => {
-        const slash = row.name.indexOf("/");
+        const { job, tenant } = parseQueueName(row.name);
         return {
           queue: row.name,
-          job: slash === -1 ? row.name : row.name.slice(0, slash),
-          tenant: slash === -1 ? undefined : row.name.slice(slash + 1),
+          job,
+          tenant,
           cron: row.cron,
           timezone: row.timezone ?? "UTC",
           payload: row.data,
@@ -135,20 +129,7 @@ export function createQueueStore(deps: QueueStoreDeps): QueueStore {
         `select state::text as state, count(*)::int as count from ${schema}.job where name = $1 group by state`,
         [queue],
       );
-      const counts: Record<JobState, number> = {
-        created: 0,
-        retry: 0,
-        active: 0,
-        completed: 0,
-        cancelled: 0,
-        failed: 0,
-      };
-      let total = 0;
-      for (const row of res.rows) {
-        if (isJobState(row.state)) counts[row.state] = row.count;
-        total += row.count;
-      }
-      return { ...counts, total };
+      return countsByState(res.rows);
     },
 
     async deadLetters(queue, limit) {

@@ -10,6 +10,7 @@ import type { AnyJobDefinition, JobInput, JobPayload } from "./registry.js";
  *   starts `concurrency` workers; each fetches up to `batchSize` jobs and runs them concurrently.
  * - tenant queue: a tenant's own queue of a job, so that one tenant's backlog cannot starve another's;
  *   a worker serves one queue, and a job sent for tenant A is never fetched by tenant B's worker.
+ * - paused queue: one whose workers do not fetch; it still accepts jobs (see `JobQueue.pause`).
  */
 
 export interface SendOptions {
@@ -85,6 +86,18 @@ export interface JobStats {
   readonly total: number;
 }
 
+/** One queue (not a dead letter) as `queues()` reports it. */
+export interface QueueInfo {
+  readonly queue: string;
+  readonly job: string;
+  readonly tenant: string | undefined;
+  /** Whether its workers (in every process) hold off fetching; see `JobQueue.pause`. */
+  readonly paused: boolean;
+  readonly counts: JobStats;
+  /** Jobs in its dead-letter queue (0 when the job keeps none). */
+  readonly deadLetters: number;
+}
+
 export interface DeadLetter {
   readonly id: string;
   readonly queue: string;
@@ -123,6 +136,17 @@ export interface JobQueue<D extends AnyJobDefinition = AnyJobDefinition> {
   /** Every registered schedule in this queue's schema. */
   schedules(): Promise<ScheduleInfo[]>;
   stats(def: D, options?: QueueScope): Promise<JobStats>;
+  /**
+   * Pauses the job's queue (or a tenant's queue of it) in every process on this database: workers stop
+   * fetching (at once here, within the polling interval elsewhere), sends still enqueue, and jobs
+   * already running finish. The flag is durable: it outlives restarts until `resume`. Idempotent.
+   */
+  pause(def: D, options?: QueueScope): Promise<void>;
+  /** Lets the queue's workers fetch again (this process's at once). Idempotent. */
+  resume(def: D, options?: QueueScope): Promise<void>;
+  isPaused(def: D, options?: QueueScope): Promise<boolean>;
+  /** Every queue in this queue's schema (registered here or not), with counts by state and the pause flag. */
+  queues(): Promise<QueueInfo[]>;
   /** Oldest first, at most `limit` (default 100). Empty for jobs defined with `deadLetter: false`. */
   deadLetters(def: D, options?: QueueScope & { readonly limit?: number }): Promise<DeadLetter[]>;
   /** Throws unless the queue is running and its database answers (for /readyz). */

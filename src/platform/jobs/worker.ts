@@ -29,6 +29,8 @@ export interface WorkerDeps<D extends AnyJobDefinition> {
   readonly shutdown: AbortSignal;
   /** Makes a job's current attempt its last (for payloads that can never succeed). */
   readonly forbidRetries: (queue: string, id: string) => Promise<void>;
+  /** Whether the queue is paused (asked before every fetch). */
+  readonly paused: (queue: string) => Promise<boolean>;
 }
 
 type Outcome =
@@ -77,12 +79,26 @@ export class QueueWorker<D extends AnyJobDefinition> {
 
   async #loop(): Promise<void> {
     while (!this.#stopping) {
+      if (await this.#held()) {
+        if (!this.#stopping) await this.#sleeper.sleep(this.#deps.intervalMs);
+        continue;
+      }
       const jobs = await this.#fetch();
       // Jobs fetched while stopping are run too: they are already marked active.
       await Promise.all(jobs.map((job) => this.#run(job)));
       if (jobs.length < this.#deps.batchSize && !this.#stopping) {
         await this.#sleeper.sleep(this.#deps.intervalMs);
       }
+    }
+  }
+
+  /** Paused, or the flag cannot be read: a pause is a safety measure, so an unknown answer holds. */
+  async #held(): Promise<boolean> {
+    try {
+      return await this.#deps.paused(this.#deps.queue);
+    } catch (err) {
+      this.#deps.logger.warn({ err, queue: this.#deps.queue }, "reading the queue's pause flag failed");
+      return true;
     }
   }
 
