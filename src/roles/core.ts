@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { Kernel } from "../kernel/kernel.js";
 import { OutboxRelay } from "../kernel/outbox.js";
 import type { ResourceDeclaration } from "../kernel/resource/define.js";
+import { createTriggerRunner, type TriggerSpec, triggerJobDefinitions } from "../kernel/triggers/index.js";
 import type { Bus } from "../platform/bus/types.js";
 import { SONDE_VERSION } from "../lib/version.js";
 import { pruneStaleCoreInstances, registerCoreInstance } from "../platform/cluster/core-instances.js";
@@ -28,6 +29,9 @@ export interface CoreServices {
 
 /** Every job core knows; the queue refuses work for anything not listed here. */
 const coreJobs = [pruneCoreInstancesJob];
+
+/** Triggers the domains declare (scheduled scans that run an action on matching rows). */
+const coreTriggers: readonly TriggerSpec[] = [];
 
 /** Resources the domains declare (the kernel adds its own, such as the audit log). */
 const coreResources: readonly ResourceDeclaration[] = [];
@@ -73,13 +77,25 @@ export async function startCore({ config, logger, runtime, bus }: CoreContext): 
   if (config.SONDE_MIGRATE_ON_START) await migrate(config, db, logger);
 
   const relay = new OutboxRelay({ orm: db.orm, bus, logger });
-  const kernel = new Kernel({ orm: db.orm, resources: coreResources, logger, onOutboxWrite: () => relay.nudge() });
+  const kernel = new Kernel({
+    orm: db.orm,
+    resources: coreResources,
+    logger,
+    onOutboxWrite: () => relay.nudge(),
+  });
   relay.start();
   runtime.add({ name: "outbox-relay", stop: () => relay.stop() });
 
-  const jobs = createJobQueue({ db, logger, definitions: coreJobs });
+  const jobs = createJobQueue({
+    db,
+    logger,
+    definitions: [...coreJobs, ...triggerJobDefinitions(coreTriggers)],
+  });
   await jobs.start();
   runtime.add({ name: "jobs", stop: () => jobs.stop({ graceMs: config.SONDE_SHUTDOWN_TIMEOUT_MS / 2 }) });
+  const triggers = createTriggerRunner({ kernel, orm: db.orm, jobs, logger, triggers: coreTriggers });
+  await triggers.start();
+  runtime.add({ name: "triggers", stop: () => triggers.stop() });
   await jobs.work(pruneCoreInstancesJob, async (payload) => {
     const removed = await pruneStaleCoreInstances(db, payload.staleAfterMs);
     if (removed > 0) logger.info({ removed }, "pruned stale core instances");

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
+import type { ActorResolver } from "../api/auth/actor.js";
 import { buildHttpServer } from "../api/http/server.js";
+import { jsonApiRoutes } from "../api/jsonapi/routes.js";
+import { openApiRoutes } from "../api/openapi/routes.js";
 import { SondeError } from "../lib/errors.js";
 import { SONDE_VERSION } from "../lib/version.js";
 import { createBus } from "../platform/bus/index.js";
@@ -9,6 +12,12 @@ import type { ReadinessCheck } from "../platform/health.js";
 import { createMetrics } from "../platform/metrics/registry.js";
 import { startCore } from "./core.js";
 import { Runtime } from "./runtime.js";
+
+/**
+ * Until sign-in exists (the identity issue brings sessions and API tokens), no request can name an
+ * actor: every API call is answered 401, which is deny-by-default, not a stand-in for a user.
+ */
+const noSignInYet: ActorResolver = async () => null;
 
 export const ROLE_NAMES = ["core", "poller", "agent"] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
@@ -42,6 +51,7 @@ export async function startProcess(
   try {
     const metrics = createMetrics({ version: SONDE_VERSION, node: config.SONDE_NODE_NAME, roles });
     const readiness: ReadinessCheck[] = [];
+    const routes: Array<(app: FastifyInstance) => Promise<void>> = [];
 
     const bus = await createBus({
       natsUrl: config.NATS_URL,
@@ -55,6 +65,14 @@ export async function startProcess(
     if (roles.includes("core")) {
       const core = await startCore({ config, logger, runtime, bus });
       readiness.push(...core.readiness);
+      routes.push(async (app) => {
+        await app.register(jsonApiRoutes, {
+          prefix: "/api/v2",
+          kernel: core.kernel,
+          resolveActor: noSignInYet,
+        });
+        await app.register(openApiRoutes, { prefix: "/api/v2", kernel: core.kernel });
+      });
     }
     for (const role of roles) {
       if (role !== "core") logger.info({ role }, `${role} role started`);
@@ -67,6 +85,7 @@ export async function startProcess(
       bodyLimitBytes: config.SONDE_BODY_LIMIT_BYTES,
       home: roles.includes("core"),
       isDraining: () => runtime.isDraining(),
+      routes,
     });
     const url = await http.listen({ port: config.PORT, host: config.HOST });
     runtime.add({ name: "http", stop: () => http.close() });

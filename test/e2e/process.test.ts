@@ -61,6 +61,19 @@ describe("sonde start (all roles, embedded)", () => {
     expect(home.headers.get("content-type")).toContain("text/html");
     expect(await home.text()).toContain("Sonde");
 
+    // The JSON:API and its OpenAPI document are served; without sign-in every API call is 401.
+    const openapi = await getJson(`${base}/api/v2/openapi.json`);
+    expect(openapi.status).toBe(200);
+    expect(openapi.body).toMatchObject({ openapi: expect.stringMatching(/^3\.1/) });
+    const docs = await fetch(`${base}/api/v2/docs`);
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get("content-type")).toContain("text/html");
+    const audit = await fetch(`${base}/api/v2/audit-events`, {
+      headers: { accept: "application/vnd.api+json" },
+    });
+    expect(audit.status).toBe(401);
+    expect(await audit.json()).toMatchObject({ errors: [{ code: "SONDE_UNAUTHENTICATED" }] });
+
     const missing = await getJson(`${base}/nope`);
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ errors: [{ status: "404", code: "SONDE_ROUTE_NOT_FOUND" }] });

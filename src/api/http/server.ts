@@ -16,6 +16,8 @@ export interface HttpServerOptions {
   readonly home: boolean;
   /** Returns true once shutdown has begun, so /readyz turns 503 before the listener closes. */
   readonly isDraining: () => boolean;
+  /** Feature routes (JSON:API, OpenAPI…) the role brings, registered after the shell's own. */
+  readonly routes?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>;
 }
 
 /**
@@ -67,5 +69,6 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     isDraining: options.isDraining,
   });
   if (options.home) await app.register(homeRoutes);
+  for (const register of options.routes ?? []) await register(app);
   return app;
 }
