@@ -1,3 +1,4 @@
+import { kernelBench } from "./kernel.js";
 import { startupBench } from "./startup.js";
 
 export interface Benchmark {
@@ -7,4 +8,5 @@ export interface Benchmark {
 
 export const benchmarks: Readonly<Record<string, Benchmark>> = {
   startup: startupBench,
+  kernel: kernelBench,
 };

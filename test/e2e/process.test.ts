@@ -187,9 +187,10 @@ describe.runIf(realServices)("separate processes on PostgreSQL and NATS", () => 
     const owner = { DATABASE_URL: pgdb.url, SONDE_SECRET: "s".repeat(40) };
     const migrate = start(["migrate"], owner);
     expect(await migrate.exited()).toBe(0);
-    // What an operator does once: a login role that is a member of sonde_app and may create pg-boss's schema.
+    // What an operator does once: a login role that is a member of the application roles and may
+    // create pg-boss's schema.
     await adminQuery(`create role ${login} login`);
-    await adminQuery(`grant sonde_app to ${login}`);
+    await adminQuery(`grant sonde_app, sonde_system to ${login}`);
     await adminQuery(`grant create on database ${dbName} to ${login}`);
     const loginUrl = new URL(pgdb.url);
     loginUrl.username = login;

@@ -3,8 +3,20 @@ import { z } from "zod";
 import { SondeError } from "../../lib/errors.js";
 import type { ActionSpec, AnyResource } from "../resource/types.js";
 
+// Columns are declared once and never change, so each column's schema is built once.
+const schemas = new WeakMap<PgColumn, z.ZodType>();
+
 /** A zod schema for one column, derived from its SQL type (an attribute's `schema` option wins). */
 export function columnSchema(column: PgColumn): z.ZodType {
+  let schema = schemas.get(column);
+  if (schema === undefined) {
+    schema = buildColumnSchema(column);
+    schemas.set(column, schema);
+  }
+  return schema;
+}
+
+function buildColumnSchema(column: PgColumn): z.ZodType {
   const sqlType = column.getSQLType();
   const base = (t: string): z.ZodType => {
     if (t === "uuid") return z.uuid();

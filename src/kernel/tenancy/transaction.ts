@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Orm } from "../../platform/db/types.js";
-import { APP_ROLE } from "./rls.js";
+import { APP_ROLE, SYSTEM_ROLE } from "./rls.js";
 
 export type Tx = Parameters<Parameters<Orm["transaction"]>[0]>[0];
 
@@ -14,14 +14,14 @@ export interface TenantScope {
 }
 
 /**
- * Runs `fn` in one transaction as the application role with the tenant set for that transaction only
- * (`set_config(…, true)` is `SET LOCAL`: nothing leaks to the next user of the pooled connection).
- * One statement sets all three, so the scope costs one round trip.
+ * Runs `fn` in one transaction as the application role (or, to cross tenants, the system role) with
+ * the tenant set for that transaction only (`set_config(…, true)` is `SET LOCAL`: nothing leaks to the
+ * next user of the pooled connection). One statement sets both, so the scope costs one round trip.
  */
 export async function inScope<T>(orm: Orm, scope: TenantScope, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return orm.transaction(async (tx) => {
     await tx.execute(
-      sql`select set_config('role', ${APP_ROLE}, true), set_config('app.tenant_id', ${scope.tenantId ?? ""}, true), set_config('app.bypass_rls', ${scope.bypass ? "on" : "off"}, true)`,
+      sql`select set_config('role', ${scope.bypass ? SYSTEM_ROLE : APP_ROLE}, true), set_config('app.tenant_id', ${scope.tenantId ?? ""}, true)`,
     );
     return fn(tx);
   });
