@@ -106,6 +106,15 @@ export class Kernel {
     return a;
   }
 
+  /** The named action, which must be of this type, or the resource's plain action of the type. */
+  private pickAction(
+    resource: AnyResource,
+    type: NamedAction["type"],
+    name: string | undefined,
+  ): NamedAction {
+    return name === undefined ? this.defaultAction(resource, type) : this.action(resource, name, type);
+  }
+
   private defaultAction(resource: AnyResource, type: NamedAction["type"]): NamedAction {
     const preferred = resource.actions.get(type);
     if (preferred?.type === type) return preferred;
@@ -249,9 +258,7 @@ export class Kernel {
     input: Readonly<Rec>,
     opts: WriteOptions = {},
   ): Promise<Rec> {
-    const action = opts.action
-      ? this.action(resource, opts.action, "create")
-      : this.defaultAction(resource, "create");
+    const action = this.pickAction(resource, "create", opts.action);
     const auth = await this.authorizeOrAudit(resource, action, ctx);
     const { values: accepted, args } = validateInput(resource, action, input, opts.arguments ?? {});
     const changeCtx: ChangeContext = {
@@ -301,9 +308,7 @@ export class Kernel {
     input: Readonly<Rec>,
     opts: WriteOptions = {},
   ): Promise<Rec> {
-    const action = opts.action
-      ? this.action(resource, opts.action, "update")
-      : this.defaultAction(resource, "update");
+    const action = this.pickAction(resource, "update", opts.action);
     return this.modify(resource, action, ctx, id, input, opts.arguments ?? {}, opts.guard);
   }
 
@@ -313,9 +318,7 @@ export class Kernel {
     id: string,
     opts: WriteOptions = {},
   ): Promise<void> {
-    const action = opts.action
-      ? this.action(resource, opts.action, "destroy")
-      : this.defaultAction(resource, "destroy");
+    const action = this.pickAction(resource, "destroy", opts.action);
     await this.modify(resource, action, ctx, id, {}, opts.arguments ?? {}, opts.guard);
   }
 

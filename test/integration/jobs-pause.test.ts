@@ -1,20 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import {
-  type AnyJobDefinition,
-  createJobQueue,
-  defineJob,
-  type JobQueue,
-  type JobQueueOptions,
-} from "../../src/platform/jobs/index.js";
-import {
-  type DatabaseTarget,
-  embeddedTarget,
-  postgresTarget,
-  silentLogger,
-  type TestDatabase,
-} from "../support/databases.js";
+import { type AnyJobDefinition, defineJob, type JobQueue } from "../../src/platform/jobs/index.js";
+import { type DatabaseTarget, embeddedTarget, postgresTarget } from "../support/databases.js";
+import { useJobQueues } from "../support/job-queues.js";
 import { serviceGate } from "../support/services.js";
 import { sleep, waitFor } from "../support/wait.js";
 
@@ -23,34 +12,7 @@ const otherJob = defineJob("probe.other", { payload: z.object({}), retryLimit: 0
 
 function pauseSuite(target: DatabaseTarget): void {
   describe(`job queue pause and inspection: ${target.name}`, () => {
-    let t: TestDatabase;
-    const open: JobQueue<AnyJobDefinition>[] = [];
-
-    beforeAll(async () => {
-      t = await target.open();
-    });
-    afterEach(async () => {
-      await Promise.all(open.splice(0).map((q) => q.stop({ graceMs: 1_000 })));
-    });
-    afterAll(async () => {
-      await t?.dispose();
-    });
-
-    function newQueue<const Defs extends readonly AnyJobDefinition[]>(
-      definitions: Defs,
-      extra: Partial<JobQueueOptions<Defs>> = {},
-    ): JobQueue<Defs[number]> {
-      const queue = createJobQueue({
-        db: t.db,
-        logger: silentLogger,
-        definitions,
-        schema: `jobs_${randomBytes(5).toString("hex")}`,
-        pollingIntervalSeconds: 0.5,
-        ...extra,
-      });
-      open.push(queue);
-      return queue;
-    }
+    const { newQueue } = useJobQueues(target);
 
     it("holds a paused tenant queue's jobs while another tenant's run, and resume releases them", async () => {
       const queue = newQueue([pingJob]);

@@ -1,25 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { isSondeError, type SondeError } from "../../src/lib/errors.js";
 import {
-  type AnyJobDefinition,
-  createJobQueue,
   defineJob,
   type JobContext,
   type JobPayloads,
   type JobQueue,
-  type JobQueueOptions,
   type JobStats,
 } from "../../src/platform/jobs/index.js";
 import { hasSeveralStatements } from "../../src/platform/jobs/sql-text.js";
-import {
-  type DatabaseTarget,
-  embeddedTarget,
-  postgresTarget,
-  silentLogger,
-  type TestDatabase,
-} from "../support/databases.js";
+import { type DatabaseTarget, embeddedTarget, postgresTarget } from "../support/databases.js";
+import { useJobQueues } from "../support/job-queues.js";
 import { serviceGate } from "../support/services.js";
 import { sleep, waitFor } from "../support/wait.js";
 
@@ -93,38 +85,10 @@ async function rejection(promise: Promise<unknown>): Promise<SondeError> {
 /** One suite, run against every database adapter. */
 function jobSuite(target: DatabaseTarget): void {
   describe(`job queue: ${target.name}`, () => {
-    let t: TestDatabase;
-    const open: JobQueue<AnyJobDefinition>[] = [];
-
-    beforeAll(async () => {
-      t = await target.open();
-    });
-    afterEach(async () => {
-      await Promise.all(open.splice(0).map((q) => q.stop({ graceMs: 1_000 })));
-    });
-    afterAll(async () => {
-      await t?.dispose();
-    });
-
-    /** A queue in its own pg-boss schema, so that tests cannot see each other's jobs. */
-    function newQueue<const Defs extends readonly AnyJobDefinition[]>(
-      definitions: Defs,
-      extra: Partial<JobQueueOptions<Defs>> = {},
-    ): JobQueue<Defs[number]> {
-      const queue = createJobQueue({
-        db: t.db,
-        logger: silentLogger,
-        definitions,
-        schema: `jobs_${randomBytes(5).toString("hex")}`,
-        pollingIntervalSeconds: 0.5,
-        ...extra,
-      });
-      open.push(queue);
-      return queue;
-    }
+    const { db, newQueue } = useJobQueues(target);
 
     async function queueNames(schema: string): Promise<string[]> {
-      const res = await t.db.query<{ name: string }>(`select name from ${schema}.queue order by name`);
+      const res = await db().db.query<{ name: string }>(`select name from ${schema}.queue order by name`);
       return res.rows.map((r) => r.name);
     }
 
@@ -451,7 +415,7 @@ function jobSuite(target: DatabaseTarget): void {
       await b.work(probeJob, async (payload) => void seen.push(payload.deviceId));
       await a.send(probeJob, { deviceId: "across" });
       await waitFor(() => seen.length === 1, 10_000, "the job sent by a to reach b");
-      await t.db.ping();
+      await db().db.ping();
     });
   });
 }
