@@ -86,12 +86,18 @@ export const ErrorCatalogue = {
   SONDE_JOB_PAYLOAD_INVALID: entry(422, GrpcStatus.INVALID_ARGUMENT, false, "Invalid job payload"),
   SONDE_JOB_QUEUE_NOT_RUNNING: entry(503, GrpcStatus.UNAVAILABLE, true, "Job queue not running"),
 
+  // Mail
+  SONDE_MAIL_FAILED: entry(502, GrpcStatus.UNAVAILABLE, true, "Mail could not be sent"),
+
   // Database (classified from PostgreSQL SQLSTATE)
   SONDE_DB_UNIQUE_VIOLATION: entry(409, GrpcStatus.ALREADY_EXISTS, false, "Already exists"),
   SONDE_DB_FOREIGN_KEY_VIOLATION: entry(422, GrpcStatus.FAILED_PRECONDITION, false, "Related record missing"),
   SONDE_DB_SERIALIZATION_FAILURE: entry(503, GrpcStatus.ABORTED, true, "Concurrent update, retry"),
   SONDE_DB_CHECK_VIOLATION: entry(422, GrpcStatus.INVALID_ARGUMENT, false, "Constraint violated"),
   SONDE_DB_UNAVAILABLE: entry(503, GrpcStatus.UNAVAILABLE, true, "Database unavailable"),
+
+  // Encryption at rest: a stored value that does not authenticate (tampered, moved, or its key lost).
+  SONDE_DECRYPTION_FAILED: entry(500, GrpcStatus.DATA_LOSS, false, "Stored value could not be decrypted"),
 
   SONDE_INTERNAL: entry(500, GrpcStatus.INTERNAL, false, "Internal error"),
 } as const satisfies Record<string, CatalogueEntry>;

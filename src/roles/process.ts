@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { ActorResolver } from "../api/auth/actor.js";
 import { buildHttpServer } from "../api/http/server.js";
+import { devMailboxRoutes } from "../api/routes/dev-mailbox.js";
 import { jsonApiRoutes } from "../api/jsonapi/routes.js";
 import { openApiRoutes } from "../api/openapi/routes.js";
 import { SondeError } from "../lib/errors.js";
@@ -9,6 +10,7 @@ import { SONDE_VERSION } from "../lib/version.js";
 import { createBus } from "../platform/bus/index.js";
 import type { Config } from "../platform/config/index.js";
 import type { ReadinessCheck } from "../platform/health.js";
+import { createMailer } from "../platform/mail/index.js";
 import { createMetrics } from "../platform/metrics/registry.js";
 import { startCore } from "./core.js";
 import { Runtime } from "./runtime.js";
@@ -63,6 +65,19 @@ export async function startProcess(
     logger.info({ bus: bus.kind }, "bus connected");
 
     if (roles.includes("core")) {
+      // Before core, so that it stops after the job workers and HTTP that may still send mail.
+      const mail = createMailer(config, logger);
+      runtime.add({ name: "mail", stop: () => mail.mailer.close() });
+      // Not a readiness check: a relay outage must not take core out of the load balancer.
+      void mail.mailer
+        .ping?.()
+        .catch((err: unknown) => logger.warn({ err }, "mail relay unreachable at start"));
+      const devMailbox = mail.devMailbox;
+      if (devMailbox !== undefined) {
+        routes.push(async (app) => {
+          await app.register(devMailboxRoutes, { mailbox: devMailbox });
+        });
+      }
       const core = await startCore({ config, logger, runtime, bus });
       readiness.push(...core.readiness);
       routes.push(async (app) => {

@@ -74,6 +74,9 @@ describe("sonde start (all roles, embedded)", () => {
     expect(audit.status).toBe(401);
     expect(await audit.json()).toMatchObject({ errors: [{ code: "SONDE_UNAUTHENTICATED" }] });
 
+    // Embedded without SMTP: mail stays in the dev mailbox, readable from this machine.
+    expect(await getJson(`${base}/dev/mailbox.json`)).toEqual({ status: 200, body: { mails: [] } });
+
     const missing = await getJson(`${base}/nope`);
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ errors: [{ status: "404", code: "SONDE_ROUTE_NOT_FOUND" }] });
@@ -130,7 +133,7 @@ describe("sonde start (all roles, embedded)", () => {
     const up = start(["migrate"], { SONDE_DATA_DIR: dataDir });
     expect(await up.exited()).toBe(0);
     expect(up.logs.map((l) => l.msg)).toContain(
-      "migrations: applied 0000_core_instances, 0001_kernel, 0002_kernel_rls",
+      "migrations: applied 0000_core_instances, 0001_kernel, 0002_kernel_rls, 0003_encryption_keys",
     );
     const status = start(["migrate", "status"], { SONDE_DATA_DIR: dataDir });
     expect(await status.exited()).toBe(0);
@@ -140,8 +143,8 @@ describe("sonde start (all roles, embedded)", () => {
     const after = start(["migrate", "status"], { SONDE_DATA_DIR: dataDir });
     expect(await after.exited()).toBe(0);
     const lines = after.logs.map((l) => l.msg).join("\n");
-    expect(lines).toMatch(/^applied\t0001_kernel\t\d{4}-/m);
-    expect(lines).toMatch(/^pending\t0002_kernel_rls\tpending/m);
+    expect(lines).toMatch(/^applied\t0002_kernel_rls\t\d{4}-/m);
+    expect(lines).toMatch(/^pending\t0003_encryption_keys\tpending/m);
   });
 });
 
@@ -160,6 +163,8 @@ describe.runIf(realServices)("separate processes on PostgreSQL and NATS", () => 
     const core = start(["core"], env);
     const coreUrl = await listeningUrl(core);
     expect(await ready(coreUrl)).toMatchObject({ checks: { bus: "ok", database: "ok", jobs: "ok" } });
+    // No dev mailbox outside the embedded mode.
+    expect((await fetch(`${coreUrl}/dev/mailbox.json`)).status).toBe(404);
 
     for (const role of ["poller", "agent"]) {
       const edge = start([role], { NATS_URL: TEST_NATS_URL });

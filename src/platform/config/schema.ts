@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { parseMailbox } from "../mail/address.js";
+import { parseSmtpUrl } from "../mail/smtp-url.js";
 
 /**
  * Every setting Sonde reads, with its default and meaning. This table is the single source for
@@ -65,6 +67,21 @@ const natsUrl = z
     { error: "must be one or more comma-separated nats:// or tls:// URLs" },
   );
 
+const smtpUrl = z
+  .string()
+  .trim()
+  .superRefine((value, ctx) => {
+    const parsed = parseSmtpUrl(value);
+    if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.problem });
+  });
+
+const mailFrom = z
+  .string()
+  .trim()
+  .refine((v) => parseMailbox(v) !== undefined, {
+    error: "must be one address, such as sonde@example.com or Sonde <sonde@example.com>",
+  });
+
 export const settingsSchema = z.object({
   PORT: port.default(8080),
   HOST: z.string().trim().min(1, "must not be empty").default("127.0.0.1"),
@@ -81,6 +98,8 @@ export const settingsSchema = z.object({
   SONDE_SHUTDOWN_TIMEOUT_MS: positiveInt(600_000).default(10_000),
   SONDE_BODY_LIMIT_BYTES: positiveInt(1024 * 1024 * 1024).default(1024 * 1024),
   SONDE_NODE_NAME: z.string().trim().min(1, "must not be empty").optional(),
+  SMTP_URL: smtpUrl.optional(),
+  SONDE_MAIL_FROM: mailFrom.default("Sonde <sonde@localhost>"),
 });
 
 export type SettingsInput = z.input<typeof settingsSchema>;
@@ -179,6 +198,19 @@ export const settingDocs: readonly SettingDoc[] = [
     name: "SONDE_NODE_NAME",
     defaultText: "the host name",
     meaning: "Name of this instance in logs, metrics and the cluster view.",
+    sensitive: false,
+  },
+  {
+    name: "SMTP_URL",
+    defaultText: "unset: no relay (see docs/mail.md)",
+    meaning:
+      "Mail relay, `smtp://user:pass@host:587` (STARTTLS) or `smtps://…:465`. Unset: embedded keeps mail at `/dev/mailbox`; PostgreSQL sends none.",
+    sensitive: true,
+  },
+  {
+    name: "SONDE_MAIL_FROM",
+    defaultText: "`Sonde <sonde@localhost>`",
+    meaning: "Sender of Sonde's mail: `sonde@example.com` or `Sonde <sonde@example.com>`.",
     sensitive: false,
   },
   {
