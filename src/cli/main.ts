@@ -3,6 +3,7 @@ import { isSondeError } from "../lib/errors.js";
 import { SONDE_VERSION } from "../lib/version.js";
 import { type Config, loadConfig } from "../platform/config/index.js";
 import { createLogger } from "../platform/log/logger.js";
+import { runKeys } from "./keys.js";
 import { runMigrate } from "./migrate.js";
 import { runRoles } from "./run-roles.js";
 
@@ -81,6 +82,32 @@ function program(): Command {
         { action: "down", steps: opts.steps },
         config,
         loggerFor(config, "sonde-migrate"),
+      );
+    });
+
+  const keys = root
+    .command("keys")
+    .description("encryption keys of encrypted attributes (see keys list, keys rotate)");
+  keys
+    .command("list")
+    .description("list the data keys: id, active or retired, created, retired")
+    .action(async () => {
+      // Listing unwraps nothing: no secret needed, none generated.
+      const config = configOrExit({ createSecret: false });
+      process.exitCode = await runKeys({ action: "list" }, config, loggerFor(config, "sonde-keys"));
+    });
+  keys
+    .command("rotate")
+    .description("create a new active key, then re-encrypt every encrypted value under it")
+    .option("--no-new-key", "only move values still under older keys (finishes an interrupted rotation)")
+    .option("--batch-size <n>", "rows per transaction", positiveInt, 500)
+    .action(async (opts: { newKey: boolean; batchSize: number }) => {
+      // Never generate a secret here: a new one could not unwrap the existing keys.
+      const config = configOrExit({ createSecret: false });
+      process.exitCode = await runKeys(
+        { action: "rotate", newKey: opts.newKey, batchSize: opts.batchSize },
+        config,
+        loggerFor(config, "sonde-keys"),
       );
     });
 

@@ -2,6 +2,7 @@ import { and, eq, inArray, type SQL } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import type { Logger } from "pino";
 import { isSondeError, SondeError } from "../lib/errors.js";
+import type { Keyring } from "../platform/crypto/index.js";
 import { classifyDbError } from "../platform/db/classify.js";
 import type { Orm } from "../platform/db/types.js";
 import { actorId } from "./actor.js";
@@ -10,10 +11,12 @@ import { type Filter, filterFields, matches } from "./filter.js";
 import { stateTransitions, tenants } from "./kernel.schema.js";
 import { enqueueEvent } from "./outbox.js";
 import { type ActionContext, type Authorization, authorize, type NamedAction } from "./pipeline/authorize.js";
+import { AttributeCipher, isUnknownKey, verifyKeyring } from "./pipeline/encryption.js";
 import { assertRequired, columnSchema, validateInput } from "./pipeline/input.js";
 import { describeUniqueViolation } from "./pipeline/unique-violation.js";
 import { afterCursor, decodeCursor, encodeCursor, orderBy, type SortKey } from "./pipeline/keyset.js";
 import { fieldResolver, projection } from "./pipeline/projection.js";
+import { type ReencryptCount, type ReencryptOptions, reencryptAll } from "./pipeline/reencrypt.js";
 import { buildRegistry } from "./resource/registry.js";
 import { auditEventResource } from "./resources/audit-events.js";
 import type { ResourceDeclaration } from "./resource/define.js";
@@ -55,6 +58,8 @@ export interface KernelOptions {
   readonly logger: Logger;
   /** Called after every commit that wrote to the outbox (the relay publishes at once). */
   readonly onOutboxWrite?: () => void;
+  /** Encrypts and decrypts `encrypted` attributes; required when any resource declares one. */
+  readonly keyring?: Keyring;
 }
 
 export const MAX_PAGE_SIZE = 1000;
@@ -71,12 +76,15 @@ export class Kernel {
   private readonly byType: ReadonlyMap<string, AnyResource>;
   private readonly slugs = new Map<string, string>();
   private readonly lookup = (name: string): AnyResource => this.resource(name);
+  private readonly cipher: AttributeCipher;
 
   constructor(private readonly opts: KernelOptions) {
     // The kernel's own resources are always there; domains add theirs.
     const registry = buildRegistry([auditEventResource, ...opts.resources]);
     this.resources = registry.byName;
     this.byType = registry.byType;
+    verifyKeyring(this.resources.values(), opts.keyring);
+    this.cipher = new AttributeCipher(opts.keyring);
   }
 
   /** By name (`note`) or JSON:API type (`notes`). */
@@ -142,7 +150,7 @@ export class Kernel {
     return this.run(auth, async (tx) => {
       const row = await this.selectOne(tx, resource, auth, id, opts.aggregates ?? []);
       if (row === undefined) throw this.notFound(resource, id);
-      return row;
+      return this.openOne(resource, row);
     });
   }
 
@@ -154,6 +162,11 @@ export class Kernel {
       const r = resolve(f);
       if (r === undefined || resource.sensitive.has(f)) {
         throw new SondeError("SONDE_BAD_REQUEST", `${f} is not a field of ${resource.name}`, {
+          meta: { field: f },
+        });
+      }
+      if (resource.encrypted.has(f)) {
+        throw new SondeError("SONDE_BAD_REQUEST", `${f} is encrypted: it cannot be filtered or sorted on`, {
           meta: { field: f },
         });
       }
@@ -193,7 +206,7 @@ export class Kernel {
       const records = hasMore ? rows.slice(0, size) : rows;
       const last = records.at(-1);
       return {
-        records,
+        records: this.cipher.open(resource, records),
         nextCursor:
           hasMore && last !== undefined ? encodeCursor(sort.map((k) => last[k.field] ?? null)) : null,
       };
@@ -211,8 +224,8 @@ export class Kernel {
     const action = this.defaultAction(resource, "read");
     const auth = await this.authorizeOrAudit(resource, action, ctx);
     const column = resource.columns.get(field);
-    if (column === undefined)
-      throw new SondeError("SONDE_INTERNAL", `${resource.name} has no column ${field}`);
+    if (column === undefined || resource.encrypted.has(field))
+      throw new SondeError("SONDE_INTERNAL", `${resource.name} has no plain column ${field}`);
     return this.run(auth, async (tx) => {
       const rows = await tx
         .select(projection(resource, this.lookup))
@@ -224,7 +237,7 @@ export class Kernel {
           ),
         )
         .limit(MAX_PAGE_SIZE * 10);
-      return rows as Rec[];
+      return this.cipher.open(resource, rows as Rec[]);
     });
   }
 
@@ -278,8 +291,10 @@ export class Kernel {
     if (resource.tenancy === "tenant" && auth.tenantId === null) {
       throw new SondeError("SONDE_BAD_REQUEST", `${resource.plural} belong to a tenant: name one`);
     }
+    // Encrypted last: the policy check above and the changes saw plaintext; only the write sees ciphertext.
+    const stored = this.cipher.seal(resource, values);
     const row =
-      resource.tenancy === "tenant" ? { ...values, [this.tenantKey(resource)]: auth.tenantId } : values;
+      resource.tenancy === "tenant" ? { ...stored, [this.tenantKey(resource)]: auth.tenantId } : stored;
     return this.write(auth, resource, action, ctx, async (tx) => {
       await this.assertReferencesVisible(tx, resource, values, ctx);
       const base = tx.insert(resource.table).values(row);
@@ -292,7 +307,7 @@ export class Kernel {
                 ...(resource.tenancy === "tenant" ? [this.column(resource, this.tenantKey(resource))] : []),
                 ...identity.map((f) => this.column(resource, f)),
               ],
-              set: values,
+              set: stored,
             })
             .returning({ id: pk })
         : await base.returning({ id: pk });
@@ -367,14 +382,16 @@ export class Kernel {
     let forbiddenRow = false;
     try {
       return await this.write(auth, resource, action, ctx, async (tx) => {
-        const current = (
+        const locked = (
           await tx
             .select()
             .from(resource.table)
             .where(and(eq(pk, id), filterToSql(readAuth.filter, resolve, ctx.actor)))
             .for("update")
         )[0] as Rec | undefined;
-        if (current === undefined) throw this.notFound(resource, id);
+        if (locked === undefined) throw this.notFound(resource, id);
+        // Guards and changes see the record as callers know it, in plaintext.
+        const current = this.openOne(resource, locked);
         if (guard !== undefined && !matches(guard, current, ctx.actor)) {
           throw new SondeError(
             "SONDE_GUARD_FAILED",
@@ -394,8 +411,9 @@ export class Kernel {
           record: current,
           arguments: args,
         };
-        const values = this.applyChanges(action, accepted, changeCtx);
-        await this.assertReferencesVisible(tx, resource, values, ctx);
+        const changed = this.applyChanges(action, accepted, changeCtx);
+        await this.assertReferencesVisible(tx, resource, changed, ctx);
+        const values = this.cipher.seal(resource, changed);
 
         if (action.type === "destroy") {
           await tx.delete(resource.table).where(eq(pk, id));
@@ -459,10 +477,10 @@ export class Kernel {
       auth,
       async (tx) => {
         const done = await fn(tx);
-        const record = done.deleted
+        const stored = done.deleted
           ? { [resource.primaryKey]: done.id }
           : await this.selectOne(tx, resource, { ...auth, filter: true }, done.id, []);
-        if (record === undefined)
+        if (stored === undefined)
           throw new SondeError("SONDE_INTERNAL", `${resource.name} ${done.id} vanished after write`);
         if (resource.spec.events !== false) {
           const slug = await this.tenantSlug(tx, auth.tenantId);
@@ -474,7 +492,8 @@ export class Kernel {
               action: done.event,
               id: done.id,
               actor: actorId(ctx.actor),
-              record,
+              // Events cross process boundaries on the bus: encrypted attributes stay out of them.
+              record: this.cipher.forEvent(resource, stored),
             },
           });
           wroteEvent = true;
@@ -489,7 +508,7 @@ export class Kernel {
             recordId: done.id,
           });
         }
-        return record;
+        return this.openOne(resource, stored);
       },
       resource,
     );
@@ -497,8 +516,22 @@ export class Kernel {
     return result;
   }
 
+  /**
+   * Moves every encrypted attribute value not under the keyring's active key to it, across tenants
+   * (`sonde keys rotate`; see pipeline/reencrypt.ts). Returns per-resource counts.
+   */
+  reencrypt(opts: ReencryptOptions = {}): Promise<ReencryptCount[]> {
+    if (this.opts.keyring === undefined)
+      throw new SondeError("SONDE_CONFIG_INVALID", "the kernel has no keyring");
+    return reencryptAll(this.opts.orm, this.resources.values(), this.opts.keyring, opts);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Helpers
+
+  private openOne(resource: AnyResource, record: Rec): Rec {
+    return this.cipher.open(resource, [record])[0] ?? record;
+  }
 
   /**
    * A belongs_to key may only name a record the actor can read. Foreign keys are checked by PostgreSQL
@@ -545,8 +578,27 @@ export class Kernel {
     }
   }
 
-  /** Runs in the authorization's scope and turns database errors into catalogue errors. */
+  /**
+   * Runs in the authorization's scope and turns database errors into catalogue errors. A record under
+   * an encryption key this process has not loaded means another process rotated: the keyring is
+   * reloaded outside the transaction (PGlite has one connection: a query inside would wait on itself)
+   * and the operation, rolled back, runs once more.
+   */
   private async run<T>(auth: Authorization, fn: (tx: Tx) => Promise<T>, resource?: AnyResource): Promise<T> {
+    try {
+      return await this.runOnce(auth, fn, resource);
+    } catch (err) {
+      if (!isUnknownKey(err) || this.opts.keyring === undefined) throw err;
+      await this.opts.keyring.reload();
+      return this.runOnce(auth, fn, resource);
+    }
+  }
+
+  private async runOnce<T>(
+    auth: Authorization,
+    fn: (tx: Tx) => Promise<T>,
+    resource?: AnyResource,
+  ): Promise<T> {
     try {
       return await inScope(this.opts.orm, auth.scope, fn);
     } catch (err) {

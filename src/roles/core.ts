@@ -1,16 +1,17 @@
 import type { Logger } from "pino";
 import { Kernel } from "../kernel/kernel.js";
 import { OutboxRelay } from "../kernel/outbox.js";
-import type { ResourceDeclaration } from "../kernel/resource/define.js";
 import { createTriggerRunner, type TriggerSpec, triggerJobDefinitions } from "../kernel/triggers/index.js";
 import type { Bus } from "../platform/bus/types.js";
 import { SONDE_VERSION } from "../lib/version.js";
 import { pruneStaleCoreInstances, registerCoreInstance } from "../platform/cluster/core-instances.js";
 import { pruneCoreInstancesJob } from "../platform/cluster/jobs.js";
 import type { Config } from "../platform/config/index.js";
+import { type Keyring, openKeyring } from "../platform/crypto/index.js";
 import { type Database, migrateUp, openDatabase } from "../platform/db/index.js";
 import type { ReadinessCheck } from "../platform/health.js";
 import { createJobQueue, type JobQueue } from "../platform/jobs/index.js";
+import { coreResources } from "./resources.js";
 import type { Runtime } from "./runtime.js";
 
 export interface CoreContext {
@@ -33,18 +34,22 @@ const coreJobs = [pruneCoreInstancesJob];
 /** Triggers the domains declare (scheduled scans that run an action on matching rows). */
 const coreTriggers: readonly TriggerSpec[] = [];
 
-/** Resources the domains declare (the kernel adds its own, such as the audit log). */
-const coreResources: readonly ResourceDeclaration[] = [];
+/** How often core re-reads the keyring, so that a rotation elsewhere reaches its writes. */
+const KEYRING_RELOAD_MS = 60_000;
 
 /**
- * Applies migrations as the schema owner: through DATABASE_MIGRATION_URL when the application logs in
- * as a separate, non-owner role, else on the application's own connection.
+ * The schema owner's work at start: migrations (unless SONDE_MIGRATE_ON_START=false) and the first
+ * encryption key, which only the owner may create. Both go through DATABASE_MIGRATION_URL when the
+ * application logs in as a separate, non-owner role, else over the application's own connection.
+ * Returns the keyring, loaded over the application's connection.
  */
-async function migrate(config: Config, db: Database, logger: Logger): Promise<void> {
+async function prepareDatabase(config: Config, db: Database, logger: Logger): Promise<Keyring> {
   if (config.DATABASE_MIGRATION_URL === undefined) {
-    const applied = await migrateUp(db, { logger });
-    logger.info({ applied: applied.length }, "migrations up to date");
-    return;
+    if (config.SONDE_MIGRATE_ON_START) {
+      const applied = await migrateUp(db, { logger });
+      logger.info({ applied: applied.length }, "migrations up to date");
+    }
+    return openKeyring(db.orm, config.SONDE_SECRET);
   }
   const owner = await openDatabase({
     url: config.DATABASE_MIGRATION_URL,
@@ -55,11 +60,15 @@ async function migrate(config: Config, db: Database, logger: Logger): Promise<vo
     logger,
   });
   try {
-    const applied = await migrateUp(owner, { logger });
-    logger.info({ applied: applied.length, as: "owner" }, "migrations up to date");
+    if (config.SONDE_MIGRATE_ON_START) {
+      const applied = await migrateUp(owner, { logger });
+      logger.info({ applied: applied.length, as: "owner" }, "migrations up to date");
+    }
+    await openKeyring(owner.orm, config.SONDE_SECRET);
   } finally {
     await owner.close();
   }
+  return openKeyring(db.orm, config.SONDE_SECRET, { create: false });
 }
 
 /** Starts core's own components: database (migrated), job queue and workers, cluster membership. */
@@ -74,13 +83,21 @@ export async function startCore({ config, logger, runtime, bus }: CoreContext): 
   });
   runtime.add({ name: "database", stop: () => db.close() });
 
-  if (config.SONDE_MIGRATE_ON_START) await migrate(config, db, logger);
+  // A wrong SONDE_SECRET stops start-up here (SONDE_CONFIG_INVALID), before anything serves.
+  const keyring = await prepareDatabase(config, db, logger);
+  logger.info({ activeKey: keyring.activeKeyId }, "keyring loaded");
+  const reload = setInterval(() => {
+    keyring.reload().catch((err: unknown) => logger.warn({ err }, "keyring reload failed"));
+  }, KEYRING_RELOAD_MS);
+  reload.unref();
+  runtime.add({ name: "keyring", stop: async () => clearInterval(reload) });
 
   const relay = new OutboxRelay({ orm: db.orm, bus, logger });
   const kernel = new Kernel({
     orm: db.orm,
     resources: coreResources,
     logger,
+    keyring,
     onOutboxWrite: () => relay.nudge(),
   });
   relay.start();

@@ -37,12 +37,15 @@ export function buildResource<T extends PgTable>(spec: ResourceSpec<T>): Resourc
   }
 
   const sensitive = new Set<string>();
+  const encrypted = new Set<string>();
   const filterable = new Set<string>();
   const arrayAttributes = new Set<string>();
   for (const [field, column] of columns) {
     const opts = spec.attributes?.[field as keyof typeof spec.attributes];
     if (opts?.sensitive) sensitive.add(field);
-    if (!opts?.sensitive && opts?.filterable !== false) filterable.add(field);
+    if (opts?.encrypted) encrypted.add(field);
+    // Ciphertext is random per value: a filter or a sort on it would answer nonsense, so never.
+    if (!opts?.sensitive && !opts?.encrypted && opts?.filterable !== false) filterable.add(field);
     if (column.columnType.endsWith("Array") || column.getSQLType().endsWith("[]")) arrayAttributes.add(field);
   }
   for (const field of Object.keys(spec.attributes ?? {})) {
@@ -125,7 +128,8 @@ export function buildResource<T extends PgTable>(spec: ResourceSpec<T>): Resourc
   if (dup !== undefined)
     throw bad(name, `${dup} is declared twice (attribute, calculation, aggregate or relationship)`);
 
-  verifyPolicies(spec, actions, has);
+  verifyEncrypted(spec, columns, encrypted, primaryKey);
+  verifyPolicies(spec, actions, has, encrypted);
 
   return {
     spec,
@@ -137,11 +141,42 @@ export function buildResource<T extends PgTable>(spec: ResourceSpec<T>): Resourc
     primaryKey,
     columns,
     sensitive,
+    encrypted,
     filterable,
     arrayAttributes,
     actions,
     transitionsByAction,
   };
+}
+
+/** Encrypted attributes hold ciphertext in the database: nothing may compare or index them there. */
+function verifyEncrypted<T extends PgTable>(
+  spec: ResourceSpec<T>,
+  columns: ReadonlyMap<string, PgColumn>,
+  encrypted: ReadonlySet<string>,
+  primaryKey: string,
+): void {
+  const name = spec.name;
+  for (const field of encrypted) {
+    const type = columns.get(field)?.getSQLType();
+    if (type !== "text")
+      throw bad(name, `encrypted attribute ${field} must be a text column (it is ${type})`);
+    if (spec.attributes?.[field as keyof typeof spec.attributes]?.filterable === true) {
+      throw bad(name, `encrypted attribute ${field} cannot be filterable`);
+    }
+    if (field === primaryKey) throw bad(name, `the primary key ${field} cannot be encrypted`);
+    if (spec.stateMachine?.attribute === field)
+      throw bad(name, `state attribute ${field} cannot be encrypted`);
+  }
+  for (const [identity, fields] of Object.entries(spec.identities ?? {})) {
+    const f = fields.find((x) => encrypted.has(x));
+    if (f !== undefined) throw bad(name, `identity ${identity} names encrypted attribute ${f}`);
+  }
+  for (const [rel, r] of Object.entries(spec.relationships ?? {})) {
+    if (r.kind === "belongs_to" && encrypted.has(r.sourceField)) {
+      throw bad(name, `relationship ${rel} keys on encrypted attribute ${r.sourceField}`);
+    }
+  }
 }
 
 /**
@@ -152,6 +187,7 @@ function verifyPolicies<T extends PgTable>(
   spec: ResourceSpec<T>,
   actions: ReadonlyMap<string, ActionSpec<T> & { name: string }>,
   has: (f: string) => boolean,
+  encrypted: ReadonlySet<string>,
 ): void {
   if (spec.policies.length === 0) throw bad(spec.name, "declares no policies: nothing could ever be allowed");
   for (const action of actions.values()) {
@@ -173,6 +209,9 @@ function verifyPolicies<T extends PgTable>(
           if (c.kind !== "filter") continue;
           for (const f of filterFields(c.filter(ctx))) {
             if (!has(f)) throw bad(spec.name, `policy filter "${c.describe}" names unknown attribute ${f}`);
+            if (encrypted.has(f)) {
+              throw bad(spec.name, `policy filter "${c.describe}" names encrypted attribute ${f}`);
+            }
           }
         }
       }

@@ -3,7 +3,8 @@
  * - resource: a kind of record Sonde stores and exposes (device, alert, note…), declared once with
  *   `defineResource`. The declaration drives storage, validation, authorization, tenancy, lifecycle,
  *   events and the APIs.
- * - attribute: a column exposed on the resource. Sensitive attributes are written but never read back.
+ * - attribute: a column exposed on the resource. Sensitive attributes are written but never read back;
+ *   encrypted ones are stored as ciphertext and read back in the clear.
  * - identity: a set of attributes unique per tenant; creates may upsert on one.
  * - relationship: belongs_to (this row holds the key) or has_many (the other rows hold it).
  * - calculation: a value computed in SQL from the row; aggregate: count/sum/max over a relationship.
@@ -30,6 +31,12 @@ export interface AttributeOptions {
   readonly filterable?: boolean;
   /** Replaces the schema derived from the column (e.g. an email or CIDR format). */
   readonly schema?: z.ZodType;
+  /**
+   * Stored encrypted (AES-256-GCM under the keyring's active key, docs/encryption.md) and decrypted on
+   * every read. Text columns only; never filterable or sortable, never part of an identity, and left
+   * out of event payloads. Needs a keyring in `KernelOptions`.
+   */
+  readonly encrypted?: boolean;
 }
 
 export interface ChangeContext {
@@ -147,6 +154,8 @@ export interface Resource<T extends PgTable = PgTable> {
   /** Attribute name → column, without tenantId (never exposed). */
   readonly columns: ReadonlyMap<string, PgColumn>;
   readonly sensitive: ReadonlySet<string>;
+  /** Attributes stored encrypted (see AttributeOptions.encrypted). */
+  readonly encrypted: ReadonlySet<string>;
   readonly filterable: ReadonlySet<string>;
   readonly arrayAttributes: ReadonlySet<string>;
   readonly actions: ReadonlyMap<string, ActionSpec<T> & { readonly name: string }>;

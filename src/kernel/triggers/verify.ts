@@ -86,12 +86,14 @@ function defaultRead(spec: TriggerSpec, resource: AnyResource): NamedAction {
 function checkWhere(spec: TriggerSpec, resource: AnyResource): void {
   if (spec.where === false) throw bad(spec.name, "where is false: the trigger could never act");
   for (const field of filterFields(spec.where)) {
-    const attribute = resource.columns.has(field) && !resource.sensitive.has(field);
+    // Sensitive values are not for conditions, and encrypted ones would compare ciphertext.
+    const attribute =
+      resource.columns.has(field) && !resource.sensitive.has(field) && !resource.encrypted.has(field);
     const calculation = resource.spec.calculations?.[field] !== undefined;
     if (!attribute && !calculation) {
       throw bad(
         spec.name,
-        `where names ${field}, which is not a (non-sensitive) attribute or calculation of ${resource.name}`,
+        `where names ${field}, which is not a (non-sensitive, unencrypted) attribute or calculation of ${resource.name}`,
       );
     }
   }

@@ -66,18 +66,22 @@ function fromEnv(env: NodeJS.ProcessEnv): RawSource {
   return out;
 }
 
-function loadOrCreateSecret(dataDir: string): string {
+function readStoredSecret(dataDir: string): string | undefined {
   const path = join(dataDir, "secret");
-  if (existsSync(path)) {
-    const secret = readFileSync(path, "utf8").trim();
-    if (secret.length < 32) throw configError(`SONDE_SECRET: ${path} holds fewer than 32 characters`);
-    return secret;
-  }
+  if (!existsSync(path)) return undefined;
+  const secret = readFileSync(path, "utf8").trim();
+  if (secret.length < 32) throw configError(`SONDE_SECRET: ${path} holds fewer than 32 characters`);
+  return secret;
+}
+
+function loadOrCreateSecret(dataDir: string): string {
+  const stored = readStoredSecret(dataDir);
+  if (stored !== undefined) return stored;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(32).toString("base64url");
   // wx: never overwrite a secret another process wrote a moment ago.
   try {
-    writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: "wx" });
+    writeFileSync(join(dataDir, "secret"), `${secret}\n`, { mode: 0o600, flag: "wx" });
   } catch {
     return loadOrCreateSecret(dataDir);
   }
@@ -87,7 +91,10 @@ function loadOrCreateSecret(dataDir: string): string {
 export interface LoadConfigOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
-  /** When false, a missing secret in embedded mode is not generated (used by `sonde migrate`). */
+  /**
+   * When false, an embedded secret is read from the data dir if it is there but never generated
+   * (`sonde keys`: a new secret could not unwrap the stored keys). The secret is then "" when absent.
+   */
   readonly createSecret?: boolean;
 }
 
@@ -124,7 +131,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     if (database === "postgres") {
       throw configError("SONDE_SECRET is required when DATABASE_URL is set (at least 32 characters)");
     }
-    secret = options.createSecret === false ? "" : loadOrCreateSecret(dataDir);
+    secret = options.createSecret === false ? (readStoredSecret(dataDir) ?? "") : loadOrCreateSecret(dataDir);
     secretSource = "data-dir";
   }
 
