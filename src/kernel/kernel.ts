@@ -1,5 +1,4 @@
 import { and, eq, inArray, type SQL } from "drizzle-orm";
-import type { PgColumn } from "drizzle-orm/pg-core";
 import type { Logger } from "pino";
 import { isSondeError, SondeError } from "../lib/errors.js";
 import type { Keyring } from "../platform/crypto/index.js";
@@ -8,11 +7,15 @@ import type { Orm } from "../platform/db/types.js";
 import { actorId } from "./actor.js";
 import { type AuditEntry, writeAudit } from "./audit.js";
 import { type Filter, filterFields, matches } from "./filter.js";
-import { stateTransitions, tenants } from "./kernel.schema.js";
+import { stateTransitions } from "./kernel.schema.js";
 import { enqueueEvent } from "./outbox.js";
 import { type ActionContext, type Authorization, authorize, type NamedAction } from "./pipeline/authorize.js";
 import { AttributeCipher, isUnknownKey, verifyKeyring } from "./pipeline/encryption.js";
-import { assertRequired, columnSchema, validateInput } from "./pipeline/input.js";
+import { findAction, defaultAction, pickAction } from "./pipeline/actions.js";
+import { applyChanges } from "./pipeline/changes.js";
+import { columnOf, pkColumn, validId } from "./pipeline/columns.js";
+import { assertRequired, validateInput } from "./pipeline/input.js";
+import { forbidden, invalidTransition, notFound } from "./pipeline/outcomes.js";
 import { describeUniqueViolation } from "./pipeline/unique-violation.js";
 import { afterCursor, decodeCursor, encodeCursor, orderBy, type SortKey } from "./pipeline/keyset.js";
 import { fieldResolver, projection } from "./pipeline/projection.js";
@@ -22,6 +25,7 @@ import { auditEventResource } from "./resources/audit-events.js";
 import type { ResourceDeclaration } from "./resource/define.js";
 import type { AnyResource, ChangeContext } from "./resource/types.js";
 import { filterToSql } from "./sql/filter-sql.js";
+import { TenantSlugs } from "./tenancy/slugs.js";
 import { inScope, type Tx } from "./tenancy/transaction.js";
 
 export type Rec = Record<string, unknown>;
@@ -74,7 +78,7 @@ const DEFAULT_PAGE_SIZE = 50;
 export class Kernel {
   readonly resources: ReadonlyMap<string, AnyResource>;
   private readonly byType: ReadonlyMap<string, AnyResource>;
-  private readonly slugs = new Map<string, string>();
+  private readonly slugs = new TenantSlugs();
   private readonly lookup = (name: string): AnyResource => this.resource(name);
   private readonly cipher: AttributeCipher;
 
@@ -104,35 +108,7 @@ export class Kernel {
   }
 
   action(resource: AnyResource, name: string, type?: NamedAction["type"]): NamedAction {
-    const a = resource.actions.get(name);
-    if (a === undefined || (type !== undefined && a.type !== type)) {
-      throw new SondeError(
-        "SONDE_NOT_FOUND",
-        `${resource.name} has no ${type ?? ""} action ${name}`.replace("  ", " "),
-      );
-    }
-    return a;
-  }
-
-  /** The named action, which must be of this type, or the resource's plain action of the type. */
-  private pickAction(
-    resource: AnyResource,
-    type: NamedAction["type"],
-    name: string | undefined,
-  ): NamedAction {
-    return name === undefined ? this.defaultAction(resource, type) : this.action(resource, name, type);
-  }
-
-  private defaultAction(resource: AnyResource, type: NamedAction["type"]): NamedAction {
-    const preferred = resource.actions.get(type);
-    if (preferred?.type === type) return preferred;
-    // Never a transition or a custom-route action: those run only when named.
-    const any = [...resource.actions.values()].find(
-      (a) => a.type === type && a.route === undefined && !resource.transitionsByAction.has(a.name),
-    );
-    if (any === undefined)
-      throw new SondeError("SONDE_METHOD_NOT_ALLOWED", `${resource.plural} cannot be ${type}d`);
-    return any;
+    return findAction(resource, name, type);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -144,18 +120,18 @@ export class Kernel {
     id: string,
     opts: { aggregates?: readonly string[] } = {},
   ): Promise<Rec> {
-    const action = this.defaultAction(resource, "read");
+    const action = defaultAction(resource, "read");
     const auth = await this.authorizeOrAudit(resource, action, ctx);
-    if (!this.validId(resource, id)) throw this.notFound(resource, id);
+    if (!validId(resource, id)) throw notFound(resource, id);
     return this.run(auth, async (tx) => {
       const row = await this.selectOne(tx, resource, auth, id, opts.aggregates ?? []);
-      if (row === undefined) throw this.notFound(resource, id);
+      if (row === undefined) throw notFound(resource, id);
       return this.openOne(resource, row);
     });
   }
 
   async list(resource: AnyResource, ctx: ActionContext, query: ListQuery = {}): Promise<ListResult> {
-    const action = this.defaultAction(resource, "read");
+    const action = defaultAction(resource, "read");
     const auth = await this.authorizeOrAudit(resource, action, ctx);
     const resolve = fieldResolver(resource, this.lookup);
     const known = (f: string) => {
@@ -221,7 +197,7 @@ export class Kernel {
     values: readonly unknown[],
   ): Promise<Rec[]> {
     if (values.length === 0) return [];
-    const action = this.defaultAction(resource, "read");
+    const action = defaultAction(resource, "read");
     const auth = await this.authorizeOrAudit(resource, action, ctx);
     const column = resource.columns.get(field);
     if (column === undefined || resource.encrypted.has(field))
@@ -244,7 +220,7 @@ export class Kernel {
   /** The state-machine history of one record, oldest first (the record must be readable). */
   async history(resource: AnyResource, ctx: ActionContext, id: string): Promise<Rec[]> {
     await this.get(resource, ctx, id);
-    const action = this.defaultAction(resource, "read");
+    const action = defaultAction(resource, "read");
     const auth = await this.authorizeOrAudit(resource, action, ctx);
     return this.run(auth, (tx) =>
       tx
@@ -271,7 +247,7 @@ export class Kernel {
     input: Readonly<Rec>,
     opts: WriteOptions = {},
   ): Promise<Rec> {
-    const action = this.pickAction(resource, "create", opts.action);
+    const action = pickAction(resource, "create", opts.action);
     const auth = await this.authorizeOrAudit(resource, action, ctx);
     const { values: accepted, args } = validateInput(resource, action, input, opts.arguments ?? {});
     const changeCtx: ChangeContext = {
@@ -280,13 +256,13 @@ export class Kernel {
       record: undefined,
       arguments: args,
     };
-    let values = this.applyChanges(action, accepted, changeCtx);
+    let values = applyChanges(action, accepted, changeCtx);
     const sm = resource.spec.stateMachine;
     if (sm !== undefined) values = { ...values, [sm.attribute]: sm.initial };
     assertRequired(resource, values, action.require ?? []);
     if (!matches(auth.filter, values, ctx.actor)) {
       await this.auditForbidden(resource, action, ctx, auth.tenantId, undefined, "policy filter on create");
-      throw this.forbidden(resource, action);
+      throw forbidden(resource, action);
     }
     if (resource.tenancy === "tenant" && auth.tenantId === null) {
       throw new SondeError("SONDE_BAD_REQUEST", `${resource.plural} belong to a tenant: name one`);
@@ -294,18 +270,18 @@ export class Kernel {
     // Encrypted last: the policy check above and the changes saw plaintext; only the write sees ciphertext.
     const stored = this.cipher.seal(resource, values);
     const row =
-      resource.tenancy === "tenant" ? { ...stored, [this.tenantKey(resource)]: auth.tenantId } : stored;
+      resource.tenantKey !== undefined ? { ...stored, [resource.tenantKey]: auth.tenantId } : stored;
     return this.write(auth, resource, action, ctx, async (tx) => {
       await this.assertReferencesVisible(tx, resource, values, ctx);
       const base = tx.insert(resource.table).values(row);
-      const pk = this.pkColumn(resource);
+      const pk = pkColumn(resource);
       const identity = action.upsertIdentity ? resource.spec.identities?.[action.upsertIdentity] : undefined;
       const inserted = identity
         ? await base
             .onConflictDoUpdate({
               target: [
-                ...(resource.tenancy === "tenant" ? [this.column(resource, this.tenantKey(resource))] : []),
-                ...identity.map((f) => this.column(resource, f)),
+                ...(resource.tenantColumn !== undefined ? [resource.tenantColumn] : []),
+                ...identity.map((f) => columnOf(resource, f)),
               ],
               set: stored,
             })
@@ -323,7 +299,7 @@ export class Kernel {
     input: Readonly<Rec>,
     opts: WriteOptions = {},
   ): Promise<Rec> {
-    const action = this.pickAction(resource, "update", opts.action);
+    const action = pickAction(resource, "update", opts.action);
     return this.modify(resource, action, ctx, id, input, opts.arguments ?? {}, opts.guard);
   }
 
@@ -333,7 +309,7 @@ export class Kernel {
     id: string,
     opts: WriteOptions = {},
   ): Promise<void> {
-    const action = this.pickAction(resource, "destroy", opts.action);
+    const action = pickAction(resource, "destroy", opts.action);
     await this.modify(resource, action, ctx, id, {}, opts.arguments ?? {}, opts.guard);
   }
 
@@ -373,11 +349,11 @@ export class Kernel {
     rawArgs: Readonly<Rec>,
     guard: Filter | undefined,
   ): Promise<Rec> {
-    const readAuth = await this.authorizeOrAudit(resource, this.defaultAction(resource, "read"), ctx);
+    const readAuth = await this.authorizeOrAudit(resource, defaultAction(resource, "read"), ctx);
     const auth = await this.authorizeOrAudit(resource, action, ctx);
-    if (!this.validId(resource, id)) throw this.notFound(resource, id);
+    if (!validId(resource, id)) throw notFound(resource, id);
     const { values: accepted, args } = validateInput(resource, action, input, rawArgs);
-    const pk = this.pkColumn(resource);
+    const pk = pkColumn(resource);
     const resolve = fieldResolver(resource, this.lookup);
     let forbiddenRow = false;
     try {
@@ -389,7 +365,7 @@ export class Kernel {
             .where(and(eq(pk, id), filterToSql(readAuth.filter, resolve, ctx.actor)))
             .for("update")
         )[0] as Rec | undefined;
-        if (locked === undefined) throw this.notFound(resource, id);
+        if (locked === undefined) throw notFound(resource, id);
         // Guards and changes see the record as callers know it, in plaintext.
         const current = this.openOne(resource, locked);
         if (guard !== undefined && !matches(guard, current, ctx.actor)) {
@@ -403,7 +379,7 @@ export class Kernel {
         }
         if (!matches(auth.filter, current, ctx.actor)) {
           forbiddenRow = true;
-          throw this.forbidden(resource, action);
+          throw forbidden(resource, action);
         }
         const changeCtx: ChangeContext = {
           actor: ctx.actor,
@@ -411,7 +387,7 @@ export class Kernel {
           record: current,
           arguments: args,
         };
-        const changed = this.applyChanges(action, accepted, changeCtx);
+        const changed = applyChanges(action, accepted, changeCtx);
         await this.assertReferencesVisible(tx, resource, changed, ctx);
         const values = this.cipher.seal(resource, changed);
 
@@ -422,14 +398,14 @@ export class Kernel {
         const transition = resource.transitionsByAction.get(action.name);
         const sm = resource.spec.stateMachine;
         if (transition !== undefined && sm !== undefined) {
-          const stateCol = this.column(resource, sm.attribute);
+          const stateCol = columnOf(resource, sm.attribute);
           const updated = await tx
             .update(resource.table)
             .set({ ...values, [sm.attribute]: transition.to })
             .where(and(eq(pk, id), inArray(stateCol, [...transition.from])))
             .returning({ id: pk });
           if (updated.length === 0)
-            throw this.invalidTransition(resource, action.name, String(current[sm.attribute]));
+            throw invalidTransition(resource, action.name, String(current[sm.attribute]));
           await tx.insert(stateTransitions).values({
             tenant_id: auth.tenantId,
             resource: resource.name,
@@ -483,7 +459,7 @@ export class Kernel {
         if (stored === undefined)
           throw new SondeError("SONDE_INTERNAL", `${resource.name} ${done.id} vanished after write`);
         if (resource.spec.events !== false) {
-          const slug = await this.tenantSlug(tx, auth.tenantId);
+          const slug = await this.slugs.of(tx, auth.tenantId);
           await enqueueEvent(tx, {
             tenantId: auth.tenantId,
             subject: `sonde.${slug}.${resource.name}.${done.event}`,
@@ -557,19 +533,19 @@ export class Kernel {
           meta: { field: rel.sourceField, relationship: name },
         },
       );
-      if (!this.validId(target, String(value))) throw missing;
+      if (!validId(target, String(value))) throw missing;
       let filter: Filter;
       try {
-        filter = authorize(target, this.defaultAction(target, "read"), ctx).filter;
+        filter = authorize(target, defaultAction(target, "read"), ctx).filter;
       } catch {
         throw missing;
       }
       const found = await tx
-        .select({ id: this.pkColumn(target) })
+        .select({ id: pkColumn(target) })
         .from(target.table)
         .where(
           and(
-            eq(this.pkColumn(target), value),
+            eq(pkColumn(target), value),
             filterToSql(filter, fieldResolver(target, this.lookup), ctx.actor),
           ),
         )
@@ -622,7 +598,7 @@ export class Kernel {
       .from(resource.table)
       .where(
         and(
-          eq(this.pkColumn(resource), id),
+          eq(pkColumn(resource), id),
           filterToSql(auth.filter, fieldResolver(resource, this.lookup), {
             kind: "system",
             reason: "read-back",
@@ -700,88 +676,8 @@ export class Kernel {
     }
   }
 
-  private async tenantSlug(tx: Tx, tenantId: string | null): Promise<string> {
-    if (tenantId === null) return "platform";
-    const cached = this.slugs.get(tenantId);
-    if (cached !== undefined) return cached;
-    const row = (await tx.select({ slug: tenants.slug }).from(tenants).where(eq(tenants.id, tenantId)))[0];
-    if (row === undefined) throw new SondeError("SONDE_NOT_FOUND", `tenant ${tenantId} does not exist`);
-    // Slugs are immutable, so the cache never goes stale.
-    this.slugs.set(tenantId, row.slug);
-    return row.slug;
-  }
-
-  private applyChanges(action: NamedAction, values: Rec, ctx: ChangeContext): Rec {
-    let out = { ...values };
-    for (const change of action.changes ?? []) out = change(out, ctx);
-    for (const validate of action.validations ?? []) {
-      const problem = validate(out, ctx);
-      if (problem !== undefined) {
-        throw new SondeError("SONDE_VALIDATION_FAILED", `${problem.field}: ${problem.message}`, {
-          pointer: `/data/attributes/${problem.field}`,
-          meta: { field: problem.field },
-        });
-      }
-    }
-    return out;
-  }
-
-  /** Ids arrive as strings (URLs, documents); integer keys must at least look like integers. */
-  private validId(resource: AnyResource, id: string): boolean {
-    const schema = columnSchema(this.pkColumn(resource));
-    return schema.safeParse(id).success || (/^\d{1,18}$/.test(id) && schema.safeParse(Number(id)).success);
-  }
-
   private requireId(id: string | undefined): string {
     if (id === undefined) throw new SondeError("SONDE_BAD_REQUEST", "this action needs a record id");
     return id;
-  }
-
-  private pkColumn(resource: AnyResource): PgColumn {
-    return this.column(resource, resource.primaryKey);
-  }
-
-  private column(resource: AnyResource, field: string): PgColumn {
-    const c =
-      resource.columns.get(field) ??
-      (field === this.tenantKey(resource) ? this.tenantColumn(resource) : undefined);
-    if (c === undefined) throw new SondeError("SONDE_INTERNAL", `${resource.name} has no column ${field}`);
-    return c;
-  }
-
-  private tenantColumn(resource: AnyResource): PgColumn | undefined {
-    const cols = resource.table as unknown as Record<string, PgColumn>;
-    return cols[this.tenantKey(resource)];
-  }
-
-  private tenantKey(resource: AnyResource): string {
-    const cols = Object.entries(resource.table as unknown as Record<string, unknown>);
-    const found = cols.find(
-      ([, c]) => typeof c === "object" && c !== null && "name" in c && (c as PgColumn).name === "tenant_id",
-    );
-    return found?.[0] ?? "tenant_id";
-  }
-
-  private notFound(resource: AnyResource, id: string): SondeError {
-    return new SondeError("SONDE_NOT_FOUND", `${resource.name} ${id} not found`, {
-      meta: { resource: resource.name },
-    });
-  }
-
-  private forbidden(resource: AnyResource, action: NamedAction): SondeError {
-    return new SondeError("SONDE_FORBIDDEN", `not allowed to ${action.name} ${resource.plural}`, {
-      meta: { resource: resource.name, action: action.name },
-    });
-  }
-
-  private invalidTransition(resource: AnyResource, action: string, current: string): SondeError {
-    const allowed = (resource.spec.stateMachine?.transitions ?? [])
-      .filter((t) => t.from.includes(current))
-      .map((t) => t.action);
-    return new SondeError(
-      "SONDE_INVALID_TRANSITION",
-      `cannot ${action} a ${resource.name} in state ${current}; allowed: ${allowed.length ? allowed.join(", ") : "none"}`,
-      { meta: { state: current, allowed } },
-    );
   }
 }

@@ -139,6 +139,8 @@ export function buildResource<T extends PgTable>(spec: ResourceSpec<T>): Resourc
     table: spec.table,
     tenancy: spec.tenancy,
     primaryKey,
+    tenantKey,
+    tenantColumn: tenantKey === undefined ? undefined : allColumns[tenantKey],
     columns,
     sensitive,
     encrypted,

@@ -151,6 +151,9 @@ export interface Resource<T extends PgTable = PgTable> {
   readonly table: T;
   readonly tenancy: "tenant" | "global";
   readonly primaryKey: string;
+  /** The tenant_id column's property key and column (tenant-scoped resources only; never exposed). */
+  readonly tenantKey: string | undefined;
+  readonly tenantColumn: PgColumn | undefined;
   /** Attribute name → column, without tenantId (never exposed). */
   readonly columns: ReadonlyMap<string, PgColumn>;
   readonly sensitive: ReadonlySet<string>;
