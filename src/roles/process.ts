@@ -1,10 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import type { ActorResolver } from "../api/auth/actor.js";
+import { meRoutes } from "../api/auth/me.js";
+import { createActorResolver } from "../api/auth/resolver.js";
+import { authRoutes } from "../api/auth/routes.js";
 import { buildHttpServer } from "../api/http/server.js";
 import { devMailboxRoutes } from "../api/routes/dev-mailbox.js";
 import { jsonApiRoutes } from "../api/jsonapi/routes.js";
 import { openApiRoutes } from "../api/openapi/routes.js";
+import { createAuth, publicUrl } from "../domains/identity/auth.js";
 import { SondeError } from "../lib/errors.js";
 import { SONDE_VERSION } from "../lib/version.js";
 import { createBus } from "../platform/bus/index.js";
@@ -14,12 +17,6 @@ import { createMailer } from "../platform/mail/index.js";
 import { createMetrics } from "../platform/metrics/registry.js";
 import { startCore } from "./core.js";
 import { Runtime } from "./runtime.js";
-
-/**
- * Until sign-in exists (the identity issue brings sessions and API tokens), no request can name an
- * actor: every API call is answered 401, which is deny-by-default, not a stand-in for a user.
- */
-const noSignInYet: ActorResolver = async () => null;
 
 export const ROLE_NAMES = ["core", "poller", "agent"] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
@@ -80,12 +77,14 @@ export async function startProcess(
       }
       const core = await startCore({ config, logger, runtime, bus });
       readiness.push(...core.readiness);
+      // better-auth works on core's own connection: its tables are global and hold secrets, so
+      // they stay outside tenant transactions (migrations/0004_identity.sql).
+      const auth = createAuth({ orm: core.db.orm, config, logger });
+      const resolveActor = createActorResolver({ auth, orm: core.db.orm, logger });
       routes.push(async (app) => {
-        await app.register(jsonApiRoutes, {
-          prefix: "/api/v2",
-          kernel: core.kernel,
-          resolveActor: noSignInYet,
-        });
+        await app.register(authRoutes, { auth, publicUrl: publicUrl(config) });
+        await app.register(meRoutes, { prefix: "/api/v2", orm: core.db.orm, resolveActor });
+        await app.register(jsonApiRoutes, { prefix: "/api/v2", kernel: core.kernel, resolveActor });
         await app.register(openApiRoutes, { prefix: "/api/v2", kernel: core.kernel });
       });
     }

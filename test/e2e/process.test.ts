@@ -133,7 +133,7 @@ describe("sonde start (all roles, embedded)", () => {
     const up = start(["migrate"], { SONDE_DATA_DIR: dataDir });
     expect(await up.exited()).toBe(0);
     expect(up.logs.map((l) => l.msg)).toContain(
-      "migrations: applied 0000_core_instances, 0001_kernel, 0002_kernel_rls, 0003_encryption_keys",
+      "migrations: applied 0000_core_instances, 0001_kernel, 0002_kernel_rls, 0003_encryption_keys, 0004_identity",
     );
     const status = start(["migrate", "status"], { SONDE_DATA_DIR: dataDir });
     expect(await status.exited()).toBe(0);
@@ -143,8 +143,8 @@ describe("sonde start (all roles, embedded)", () => {
     const after = start(["migrate", "status"], { SONDE_DATA_DIR: dataDir });
     expect(await after.exited()).toBe(0);
     const lines = after.logs.map((l) => l.msg).join("\n");
-    expect(lines).toMatch(/^applied\t0002_kernel_rls\t\d{4}-/m);
-    expect(lines).toMatch(/^pending\t0003_encryption_keys\tpending/m);
+    expect(lines).toMatch(/^applied\t0003_encryption_keys\t\d{4}-/m);
+    expect(lines).toMatch(/^pending\t0004_identity\tpending/m);
   });
 });
 

@@ -67,6 +67,22 @@ const natsUrl = z
     { error: "must be one or more comma-separated nats:// or tls:// URLs" },
   );
 
+const httpUrl = z
+  .string()
+  .trim()
+  .refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        return (u.protocol === "http:" || u.protocol === "https:") && u.pathname === "/" && !u.search;
+      } catch {
+        return false;
+      }
+    },
+    { error: "must be an http:// or https:// origin without a path, such as https://sonde.example.com" },
+  )
+  .transform((v) => new URL(v).origin);
+
 const smtpUrl = z
   .string()
   .trim()
@@ -100,6 +116,7 @@ export const settingsSchema = z.object({
   SONDE_NODE_NAME: z.string().trim().min(1, "must not be empty").optional(),
   SMTP_URL: smtpUrl.optional(),
   SONDE_MAIL_FROM: mailFrom.default("Sonde <sonde@localhost>"),
+  SONDE_PUBLIC_URL: httpUrl.optional(),
 });
 
 export type SettingsInput = z.input<typeof settingsSchema>;
@@ -211,6 +228,13 @@ export const settingDocs: readonly SettingDoc[] = [
     name: "SONDE_MAIL_FROM",
     defaultText: "`Sonde <sonde@localhost>`",
     meaning: "Sender of Sonde's mail: `sonde@example.com` or `Sonde <sonde@example.com>`.",
+    sensitive: false,
+  },
+  {
+    name: "SONDE_PUBLIC_URL",
+    defaultText: "`http://localhost:<PORT>`",
+    meaning:
+      "The URL users reach Sonde at: sign-in links, the only trusted origin for browser sign-in, and `Secure` cookies when it is https.",
     sensitive: false,
   },
   {
