@@ -17,8 +17,9 @@ import { filterToSql } from "../../src/kernel/sql/filter-sql.js";
 import type { Orm } from "../../src/platform/db/types.js";
 import { silentLogger } from "./database.js";
 import { type Comparison, compare, type MeasureOptions } from "./measure.js";
+import { benchColumns, getPublic } from "./queries.js";
 import { benchItem, benchItems, user } from "./resource.js";
-import { LIST_SIZE } from "./scenarios.js";
+import { LIST_SIZE } from "./queries.js";
 
 const TENANT = "00000000-0000-4000-8000-000000000001";
 const ID = "00000000-0000-4000-8000-0000000000aa";
@@ -73,13 +74,7 @@ export async function runCpu(measure: Partial<MeasureOptions> = {}): Promise<Cpu
   const items = kernel.resource("bench_item");
   const viewer = { actor: user(TENANT, "viewer") };
   const operator = { actor: user(TENANT, "operator") };
-  const columns = {
-    id: benchItems.id,
-    name: benchItems.name,
-    visibility: benchItems.visibility,
-    priority: benchItems.priority,
-    created_at: benchItems.created_at,
-  };
+  const columns = benchColumns;
   const m = { budgetMs: 2_000, warmupMs: 300, batchMs: 20, maxBatch: 5_000, ...measure };
   const listQuery = {
     sort: [{ field: "created_at", direction: "desc" }] as const,
@@ -106,20 +101,7 @@ export async function runCpu(measure: Partial<MeasureOptions> = {}): Promise<Cpu
       { name: "kernel", run: () => kernel.get(items, viewer, ID) },
       {
         name: "drizzle",
-        run: () =>
-          orm.transaction((tx) =>
-            tx
-              .select(columns)
-              .from(benchItems)
-              .where(
-                and(
-                  eq(benchItems.id, ID),
-                  eq(benchItems.tenant_id, TENANT),
-                  eq(benchItems.visibility, "public"),
-                ),
-              )
-              .limit(1),
-          ),
+        run: () => orm.transaction((tx) => getPublic(tx, TENANT, ID)),
       },
     ],
     m,

@@ -5,14 +5,13 @@
  * the query, the query with its post-processing, COMMIT, and after. The same split for the plain drizzle
  * query, as the baseline. Medians over calls (at most `calls`, for at most about `budgetMs` per operation).
  */
-import { and, asc, desc, eq } from "drizzle-orm";
 import { Kernel } from "../../src/kernel/kernel.js";
 import type { Tx } from "../../src/kernel/tenancy/transaction.js";
 import type { Orm } from "../../src/platform/db/types.js";
 import { median } from "../stats.js";
 import { silentLogger } from "./database.js";
-import { benchItem, benchItems, user } from "./resource.js";
-import { LIST_SIZE } from "./scenarios.js";
+import { getPublic, LIST_SIZE, listNewest, publicIds } from "./queries.js";
+import { benchItem, user } from "./resource.js";
 
 export type PhaseFigures = ReadonlyMap<string, number>;
 
@@ -81,22 +80,9 @@ export async function runPhases(
   const kernel = new Kernel({ orm: instrument(orm, marks), resources: [benchItem], logger: silentLogger });
   const items = kernel.resource("bench_item");
   const viewer = { actor: user(tenant, "viewer") };
-  const ids = (
-    await orm
-      .select({ id: benchItems.id })
-      .from(benchItems)
-      .where(and(eq(benchItems.tenant_id, tenant), eq(benchItems.visibility, "public")))
-      .limit(500)
-  ).map((r) => r.id);
+  const ids = await publicIds(orm, tenant);
   let g = 0;
   const nextId = () => ids[g++ % ids.length] ?? "";
-  const columns = {
-    id: benchItems.id,
-    name: benchItems.name,
-    visibility: benchItems.visibility,
-    priority: benchItems.priority,
-    created_at: benchItems.created_at,
-  };
   const out = new Map<string, PhaseFigures>();
   const ops = {
     list100: {
@@ -105,28 +91,11 @@ export async function runPhases(
           sort: [{ field: "created_at", direction: "desc" }],
           page: { size: LIST_SIZE },
         }),
-      drizzle: (tx: Tx) =>
-        tx
-          .select(columns)
-          .from(benchItems)
-          .where(and(eq(benchItems.tenant_id, tenant), eq(benchItems.visibility, "public")))
-          .orderBy(desc(benchItems.created_at), asc(benchItems.id))
-          .limit(LIST_SIZE),
+      drizzle: (tx: Tx) => listNewest(tx, tenant),
     },
     get: {
       kernel: () => kernel.get(items, viewer, nextId()),
-      drizzle: (tx: Tx) =>
-        tx
-          .select(columns)
-          .from(benchItems)
-          .where(
-            and(
-              eq(benchItems.id, nextId()),
-              eq(benchItems.tenant_id, tenant),
-              eq(benchItems.visibility, "public"),
-            ),
-          )
-          .limit(1),
+      drizzle: (tx: Tx) => getPublic(tx, tenant, nextId()),
     },
   };
   for (const [op, { kernel: viaKernel, drizzle: plain }] of Object.entries(ops)) {

@@ -3,24 +3,15 @@
  * drizzle query without the kernel (as the owner, in a plain transaction, tenant named explicitly), and
  * RLS alone (the same drizzle query inside `inScope`).
  */
-import { and, asc, desc, eq } from "drizzle-orm";
 import { Kernel } from "../../src/kernel/kernel.js";
 import { inScope } from "../../src/kernel/tenancy/transaction.js";
 import type { Database } from "../../src/platform/db/types.js";
 import { type Comparison, compare, type Contender, type MeasureOptions } from "./measure.js";
 import { benchItem, benchItemQuiet, benchItems, user } from "./resource.js";
 import { silentLogger } from "./database.js";
+import { benchColumns, getPublic, LIST_SIZE, listNewest, publicIds } from "./queries.js";
 
-export const LIST_SIZE = 100;
-
-/** What a read returns: every attribute but tenant_id (the kernel's projection). */
-const columns = {
-  id: benchItems.id,
-  name: benchItems.name,
-  visibility: benchItems.visibility,
-  priority: benchItems.priority,
-  created_at: benchItems.created_at,
-};
+export { LIST_SIZE } from "./queries.js";
 
 export interface Figures {
   readonly get: Comparison;
@@ -52,13 +43,7 @@ export async function runScenarios(
   const m = opts.measure ?? {};
 
   // Read by id: viewers may read public rows, so rotate through public ids of the tenant.
-  const ids = (
-    await orm
-      .select({ id: benchItems.id })
-      .from(benchItems)
-      .where(and(eq(benchItems.tenant_id, tenant), eq(benchItems.visibility, "public")))
-      .limit(500)
-  ).map((r) => r.id);
+  const ids = await publicIds(orm, tenant);
   let g = 0;
   const nextId = () => ids[g++ % ids.length] ?? "";
   opts.progress?.("read by id");
@@ -67,20 +52,7 @@ export async function runScenarios(
       { name: "kernel", run: () => kernel.get(items, viewer, nextId()) },
       {
         name: "drizzle",
-        run: () =>
-          orm.transaction((tx) =>
-            tx
-              .select(columns)
-              .from(benchItems)
-              .where(
-                and(
-                  eq(benchItems.id, nextId()),
-                  eq(benchItems.tenant_id, tenant),
-                  eq(benchItems.visibility, "public"),
-                ),
-              )
-              .limit(1),
-          ),
+        run: () => orm.transaction((tx) => getPublic(tx, tenant, nextId())),
       },
     ],
     m,
@@ -96,41 +68,17 @@ export async function runScenarios(
       { name: "kernel", run: () => kernel.list(items, viewer, listQuery) },
       {
         name: "drizzle",
-        run: () =>
-          orm.transaction((tx) =>
-            tx
-              .select(columns)
-              .from(benchItems)
-              .where(and(eq(benchItems.tenant_id, tenant), eq(benchItems.visibility, "public")))
-              .orderBy(desc(benchItems.created_at), asc(benchItems.id))
-              .limit(LIST_SIZE),
-          ),
+        run: () => orm.transaction((tx) => listNewest(tx, tenant)),
       },
       {
         // RLS only, the query naming the tenant as well (the index can then be used).
         name: "rls_explicit_tenant",
-        run: () =>
-          inScope(orm, scope, (tx) =>
-            tx
-              .select(columns)
-              .from(benchItems)
-              .where(and(eq(benchItems.tenant_id, tenant), eq(benchItems.visibility, "public")))
-              .orderBy(desc(benchItems.created_at), asc(benchItems.id))
-              .limit(LIST_SIZE),
-          ),
+        run: () => inScope(orm, scope, (tx) => listNewest(tx, tenant)),
       },
       {
         // RLS only, the tenant left to the policy: the query the kernel sends.
         name: "rls_only_tenant",
-        run: () =>
-          inScope(orm, scope, (tx) =>
-            tx
-              .select(columns)
-              .from(benchItems)
-              .where(eq(benchItems.visibility, "public"))
-              .orderBy(desc(benchItems.created_at), asc(benchItems.id))
-              .limit(LIST_SIZE),
-          ),
+        run: () => inScope(orm, scope, (tx) => listNewest(tx, undefined)),
       },
     ],
     { budgetMs: 12_000, ...m },
@@ -162,7 +110,7 @@ export async function runScenarios(
           tx
             .insert(benchItems)
             .values({ ...input(), tenant_id: tenant })
-            .returning(columns),
+            .returning(benchColumns),
         ),
     },
   ];
