@@ -55,6 +55,16 @@ describe("configuration", () => {
     expect(msg.includes("\n")).toBe(false);
   });
 
+  it("takes SONDE_PUBLIC_URL as an origin and refuses one with a path", () => {
+    expect(
+      loadConfig({ env: { SONDE_PUBLIC_URL: "https://sonde.example.com/" }, cwd: tmp() }).SONDE_PUBLIC_URL,
+    ).toBe("https://sonde.example.com");
+    expect(failure({ SONDE_PUBLIC_URL: "https://sonde.example.com/app" })).toMatch(
+      /^SONDE_PUBLIC_URL must be an http:\/\/ or https:\/\/ origin without a path/,
+    );
+    expect(failure({ SONDE_PUBLIC_URL: "ftp://x" })).toMatch(/^SONDE_PUBLIC_URL must be an http/);
+  });
+
   it("requires SONDE_SECRET with DATABASE_URL", () => {
     expect(failure({ DATABASE_URL: "postgres://u:p@db:5432/sonde" })).toMatch(
       /^SONDE_SECRET is required when DATABASE_URL is set/,

@@ -36,20 +36,21 @@ const bool = z
   })
   .transform((v) => v === true || v === "true" || v === "1" || v === "yes");
 
+/** The URL, or undefined when the text is not one (a setting's check then reports it). */
+function tryUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
 const postgresUrl = z
   .string()
   .trim()
-  .refine(
-    (v) => {
-      try {
-        const u = new URL(v);
-        return u.protocol === "postgres:" || u.protocol === "postgresql:";
-      } catch {
-        return false;
-      }
-    },
-    { error: "must be a postgres:// or postgresql:// URL" },
-  );
+  .refine((v) => ["postgres:", "postgresql:"].includes(tryUrl(v)?.protocol ?? ""), {
+    error: "must be a postgres:// or postgresql:// URL",
+  });
 
 const natsUrl = z
   .string()
@@ -57,12 +58,8 @@ const natsUrl = z
   .refine(
     (v) =>
       v.split(",").every((part) => {
-        try {
-          const u = new URL(part.trim());
-          return ["nats:", "tls:"].includes(u.protocol) && u.hostname !== "";
-        } catch {
-          return false;
-        }
+        const u = tryUrl(part.trim());
+        return u !== undefined && ["nats:", "tls:"].includes(u.protocol) && u.hostname !== "";
       }),
     { error: "must be one or more comma-separated nats:// or tls:// URLs" },
   );
@@ -72,12 +69,8 @@ const httpUrl = z
   .trim()
   .refine(
     (v) => {
-      try {
-        const u = new URL(v);
-        return (u.protocol === "http:" || u.protocol === "https:") && u.pathname === "/" && !u.search;
-      } catch {
-        return false;
-      }
+      const u = tryUrl(v);
+      return u !== undefined && ["http:", "https:"].includes(u.protocol) && u.pathname === "/" && !u.search;
     },
     { error: "must be an http:// or https:// origin without a path, such as https://sonde.example.com" },
   )
