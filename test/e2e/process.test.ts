@@ -37,7 +37,12 @@ async function ready(base: string, timeoutMs = 20_000): Promise<unknown> {
 describe("sonde start (all roles, embedded)", () => {
   it("serves health, readiness, metrics and the home page, then drains cleanly on SIGTERM", async () => {
     const dataDir = tempDataDir();
-    const p = start(["start"], { SONDE_DATA_DIR: dataDir, SONDE_NODE_NAME: "e2e-node" });
+    const token = `sonde_e2e_${"k".repeat(32)}`;
+    const p = start(["start"], {
+      SONDE_DATA_DIR: dataDir,
+      SONDE_NODE_NAME: "e2e-node",
+      SONDE_ADMIN_TOKEN: token,
+    });
     const base = await listeningUrl(p);
 
     expect(await ready(base)).toEqual({
@@ -61,18 +66,33 @@ describe("sonde start (all roles, embedded)", () => {
     expect(home.headers.get("content-type")).toContain("text/html");
     expect(await home.text()).toContain("Sonde");
 
-    // The JSON:API and its OpenAPI document are served; without sign-in every API call is 401.
+    // The JSON:API and its OpenAPI document are served; without credentials every API call is 401,
+    // with the first-run SONDE_ADMIN_TOKEN the super user reads tenant default's audit log.
     const openapi = await getJson(`${base}/api/v2/openapi.json`);
     expect(openapi.status).toBe(200);
     expect(openapi.body).toMatchObject({ openapi: expect.stringMatching(/^3\.1/) });
     const docs = await fetch(`${base}/api/v2/docs`);
     expect(docs.status).toBe(200);
     expect(docs.headers.get("content-type")).toContain("text/html");
-    const audit = await fetch(`${base}/api/v2/audit-events`, {
+    const anonymous = await fetch(`${base}/api/v2/audit-events`, {
       headers: { accept: "application/vnd.api+json" },
     });
-    expect(audit.status).toBe(401);
-    expect(await audit.json()).toMatchObject({ errors: [{ code: "SONDE_UNAUTHENTICATED" }] });
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ errors: [{ code: "SONDE_UNAUTHENTICATED" }] });
+    const bearer = { authorization: `Bearer ${token}` };
+    const me = await fetch(`${base}/api/v2/me`, { headers: bearer });
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject({ user: { super_user: true }, tenant: { slug: "default" } });
+    const audit = await fetch(`${base}/api/v2/audit-events`, {
+      headers: { ...bearer, accept: "application/vnd.api+json" },
+    });
+    expect(audit.status).toBe(200);
+
+    // No SONDE_ADMIN_PASSWORD: the generated one was printed in a box on stdout, and never logged.
+    const box = p.logs.filter((l) => l.msg.startsWith("│"));
+    const password = box.map((l) => /password: (\S+)/.exec(l.msg)?.[1]).find((v) => v !== undefined);
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(p.logs.filter((l) => JSON.stringify(l).includes(password ?? "")).length).toBe(1);
 
     // Embedded without SMTP: mail stays in the dev mailbox, readable from this machine.
     expect(await getJson(`${base}/dev/mailbox.json`)).toEqual({ status: 200, body: { mails: [] } });
@@ -109,8 +129,12 @@ describe("sonde start (all roles, embedded)", () => {
     first.child.kill("SIGTERM");
     expect(await first.exited(15_000)).toBe(0);
 
+    expect(first.logs.some((l) => l.msg.includes("password:"))).toBe(true);
+
     const second = start(["start"], { SONDE_DATA_DIR: dataDir });
     await ready(await listeningUrl(second));
+    // The first-run password box is printed once, never on a later start.
+    expect(second.logs.some((l) => l.msg.includes("password:"))).toBe(false);
     expect(second.logs.find((l) => l.msg === "starting sonde")).toMatchObject({ secretSource: "data-dir" });
     expect(second.logs.find((l) => l.msg === "migrations up to date")).toMatchObject({ applied: 0 });
     second.child.kill("SIGINT");

@@ -8,6 +8,7 @@ import { apiKey } from "@better-auth/api-key";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import type { Logger } from "pino";
+import { API_TOKEN_PREFIX, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../../lib/credentials.js";
 import type { Config } from "../../platform/config/index.js";
 import type { Orm } from "../../platform/db/types.js";
 import { authSchema } from "./auth.schema.js";
@@ -15,8 +16,7 @@ import { authSchema } from "./auth.schema.js";
 /** Mounted here by the HTTP layer; better-auth needs it to route and to build its links. */
 export const AUTH_BASE_PATH = "/api/auth";
 
-/** Shown at the start of every API token, so that leaked tokens are recognisable (secret scanners). */
-export const API_TOKEN_PREFIX = "sonde_";
+export { API_TOKEN_PREFIX };
 
 /**
  * The header the HTTP layer sets to the client address Fastify determined (honouring its proxy
@@ -29,6 +29,11 @@ export interface AuthOptions {
   readonly orm: Orm;
   readonly config: Pick<Config, "SONDE_SECRET" | "SONDE_PUBLIC_URL" | "PORT">;
   readonly logger: Logger;
+  /**
+   * First run only (bootstrap.ts): the key the next created API key gets, instead of a random one,
+   * so that an operator-supplied SONDE_ADMIN_TOKEN is stored and hashed by the plugin itself.
+   */
+  readonly apiKeyGenerator?: () => string;
 }
 
 /** The URL users reach Sonde at: `SONDE_PUBLIC_URL`, or the local listener. */
@@ -36,7 +41,7 @@ export function publicUrl(config: Pick<Config, "SONDE_PUBLIC_URL" | "PORT">): st
   return config.SONDE_PUBLIC_URL ?? `http://localhost:${config.PORT}`;
 }
 
-export function createAuth({ orm, config, logger }: AuthOptions) {
+export function createAuth({ orm, config, logger, apiKeyGenerator }: AuthOptions) {
   const baseURL = publicUrl(config);
   const secure = baseURL.startsWith("https:");
   const log = logger.child({ component: "auth" });
@@ -49,7 +54,11 @@ export function createAuth({ orm, config, logger }: AuthOptions) {
     trustedOrigins: [baseURL],
     database: drizzleAdapter(orm, { provider: "pg", schema: authSchema }),
     // Passwords are hashed with scrypt (better-auth's default); sign-up sets the name and password.
-    emailAndPassword: { enabled: true, minPasswordLength: 12, maxPasswordLength: 256 },
+    emailAndPassword: {
+      enabled: true,
+      minPasswordLength: PASSWORD_MIN_LENGTH,
+      maxPasswordLength: PASSWORD_MAX_LENGTH,
+    },
     user: {
       additionalFields: {
         displayName: { type: "string", required: false },
@@ -97,6 +106,7 @@ export function createAuth({ orm, config, logger }: AuthOptions) {
         disableKeyHashing: false,
         // Per key: generous for automation, bounded against a leaked key hammering the API.
         rateLimit: { enabled: true, timeWindow: 60_000, maxRequests: 600 },
+        ...(apiKeyGenerator !== undefined ? { customKeyGenerator: apiKeyGenerator } : {}),
       }),
     ],
   });

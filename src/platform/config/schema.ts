@@ -1,4 +1,11 @@
 import { z } from "zod";
+import {
+  API_TOKEN_MIN_LENGTH,
+  API_TOKEN_PATTERN,
+  API_TOKEN_PREFIX,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+} from "../../lib/credentials.js";
 import { parseMailbox } from "../mail/address.js";
 import { parseSmtpUrl } from "../mail/smtp-url.js";
 
@@ -91,6 +98,31 @@ const mailFrom = z
     error: "must be one address, such as sonde@example.com or Sonde <sonde@example.com>",
   });
 
+// better-auth validates sign-in emails with zod's default email rule, which wants a dot in the
+// domain: an address it refuses could never sign in, so the same rule applies here.
+const adminEmail = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.email({ error: "must be an email address such as admin@example.com" }));
+
+const adminPassword = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
+  .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
+
+const adminToken = z
+  .string()
+  .trim()
+  .refine((v) => v.startsWith(API_TOKEN_PREFIX), { error: `must start with ${API_TOKEN_PREFIX}` })
+  .refine((v) => v.length >= API_TOKEN_MIN_LENGTH, {
+    error: `must be at least ${API_TOKEN_MIN_LENGTH} characters`,
+    abort: true,
+  })
+  .refine((v) => API_TOKEN_PATTERN.test(v), {
+    error: "may hold only letters, digits and - . _ ~ + / (with = at the end), as a bearer token does",
+  });
+
 export const settingsSchema = z.object({
   PORT: port.default(8080),
   HOST: z.string().trim().min(1, "must not be empty").default("127.0.0.1"),
@@ -110,6 +142,9 @@ export const settingsSchema = z.object({
   SMTP_URL: smtpUrl.optional(),
   SONDE_MAIL_FROM: mailFrom.default("Sonde <sonde@localhost>"),
   SONDE_PUBLIC_URL: httpUrl.optional(),
+  SONDE_ADMIN_EMAIL: adminEmail.default("admin@sonde.localhost"),
+  SONDE_ADMIN_PASSWORD: adminPassword.optional(),
+  SONDE_ADMIN_TOKEN: adminToken.optional(),
 });
 
 export type SettingsInput = z.input<typeof settingsSchema>;
@@ -229,6 +264,25 @@ export const settingDocs: readonly SettingDoc[] = [
     meaning:
       "The URL users reach Sonde at: sign-in links, the only trusted origin for browser sign-in, and `Secure` cookies when it is https.",
     sensitive: false,
+  },
+  {
+    name: "SONDE_ADMIN_EMAIL",
+    defaultText: "`admin@sonde.localhost`",
+    meaning:
+      "First run only: email of the super user created on an empty database (see docs/operations.md#first-run).",
+    sensitive: false,
+  },
+  {
+    name: "SONDE_ADMIN_PASSWORD",
+    defaultText: "unset: generated and printed once",
+    meaning: `First run only: that super user's password (${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters). Unset: a generated one is printed once to stdout, never logged.`,
+    sensitive: true,
+  },
+  {
+    name: "SONDE_ADMIN_TOKEN",
+    defaultText: "unset",
+    meaning: `First run only: registered (hashed) as that super user's API token, scope admin in tenant \`default\`, for automation. Starts with \`${API_TOKEN_PREFIX}\`, at least ${API_TOKEN_MIN_LENGTH} characters.`,
+    sensitive: true,
   },
   {
     name: "SONDE_CONFIG_FILE",
