@@ -3,9 +3,6 @@
  * (or configured) password, and SONDE_ADMIN_TOKEN working as their admin API token; nothing on later
  * starts, and one of each when two cores start together.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
@@ -13,16 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { meRoutes } from "../../src/api/auth/me.js";
 import { createActorResolver } from "../../src/api/auth/resolver.js";
 import { authRoutes } from "../../src/api/auth/routes.js";
-import { buildHttpServer } from "../../src/api/http/server.js";
+import { testHttpServer } from "../support/http-server.js";
 import { type Auth, createAuth } from "../../src/domains/identity/auth.js";
 import { authApiKey, authUser, memberships } from "../../src/domains/identity/auth.schema.js";
 import { type BootstrapConfig, bootstrapFirstRun } from "../../src/domains/identity/bootstrap.js";
-import { isSondeError } from "../../src/lib/errors.js";
 import { tenants } from "../../src/kernel/kernel.schema.js";
-import { loadConfig } from "../../src/platform/config/index.js";
 import { migrateUp } from "../../src/platform/db/migrate.js";
 import type { Orm } from "../../src/platform/db/types.js";
-import { createMetrics } from "../../src/platform/metrics/registry.js";
 import {
   type DatabaseTarget,
   embeddedTarget,
@@ -72,14 +66,7 @@ function suite(target: DatabaseTarget) {
       await migrateUp(t.db);
       auth = createAuth({ orm: t.db.orm, config: BASE, logger: silentLogger });
       const resolveActor = createActorResolver({ auth, orm: t.db.orm, logger: silentLogger });
-      app = await buildHttpServer({
-        logger: silentLogger,
-        metrics: createMetrics({ version: "test", node: "n", roles: ["core"] }),
-        readiness: [],
-        bodyLimitBytes: 1 << 20,
-        home: false,
-        isDraining: () => false,
-      });
+      app = await testHttpServer();
       await app.register(authRoutes, { auth, publicUrl: ORIGIN });
       await app.register(meRoutes, { prefix: "/api/v2", orm: t.db.orm, resolveActor });
       await app.ready();
@@ -194,49 +181,6 @@ function suite(target: DatabaseTarget) {
     });
   });
 }
-
-describe("first-run settings", () => {
-  const cwd = mkdtempSync(join(tmpdir(), "sonde-bootstrap-"));
-  function failure(env: NodeJS.ProcessEnv): string {
-    try {
-      loadConfig({ env, cwd });
-    } catch (err) {
-      if (isSondeError(err, "SONDE_CONFIG_INVALID")) return err.message;
-      throw err;
-    }
-    throw new Error("expected the configuration to be rejected");
-  }
-
-  it("rejects a bad token, a short password and a bad email, naming the variable but not the secret", () => {
-    const noPrefix = `token_${"x".repeat(40)}`;
-    expect(failure({ SONDE_ADMIN_TOKEN: noPrefix })).toMatch(/^SONDE_ADMIN_TOKEN must start with sonde_/);
-    expect(failure({ SONDE_ADMIN_TOKEN: noPrefix })).not.toContain(noPrefix);
-    expect(failure({ SONDE_ADMIN_TOKEN: "sonde_short" })).toMatch(
-      /^SONDE_ADMIN_TOKEN must be at least 32 characters$/,
-    );
-    expect(failure({ SONDE_ADMIN_TOKEN: `sonde_${"x".repeat(30)} y` })).toMatch(
-      /^SONDE_ADMIN_TOKEN may hold only/,
-    );
-    expect(failure({ SONDE_ADMIN_PASSWORD: "hunter2" })).toBe(
-      "SONDE_ADMIN_PASSWORD must be at least 12 characters",
-    );
-    expect(failure({ SONDE_ADMIN_EMAIL: "admin" })).toMatch(/^SONDE_ADMIN_EMAIL must be an email address/);
-  });
-
-  it("defaults the email and accepts a good token and password", () => {
-    const ok = loadConfig({
-      env: {
-        SONDE_ADMIN_TOKEN: TOKEN,
-        SONDE_ADMIN_PASSWORD: "twelve chars",
-        SONDE_ADMIN_EMAIL: " Root@Example.COM",
-      },
-      cwd,
-    });
-    expect(ok.SONDE_ADMIN_EMAIL).toBe("root@example.com");
-    expect(ok.SONDE_ADMIN_TOKEN).toBe(TOKEN);
-    expect(loadConfig({ env: {}, cwd }).SONDE_ADMIN_EMAIL).toBe("admin@sonde.localhost");
-  });
-});
 
 suite(embeddedTarget);
 if (serviceGate("postgres").run) suite(postgresTarget);

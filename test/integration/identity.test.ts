@@ -8,14 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { meRoutes } from "../../src/api/auth/me.js";
 import { createActorResolver } from "../../src/api/auth/resolver.js";
 import { authRoutes } from "../../src/api/auth/routes.js";
-import { buildHttpServer } from "../../src/api/http/server.js";
+import { testHttpServer } from "../support/http-server.js";
 import { jsonApiRoutes } from "../../src/api/jsonapi/routes.js";
 import { type Auth, createAuth } from "../../src/domains/identity/auth.js";
 import { authApiKey, authUser } from "../../src/domains/identity/auth.schema.js";
 import { addMembership } from "../../src/domains/identity/memberships.js";
 import { createApiToken, revokeApiToken } from "../../src/domains/identity/tokens.js";
 import { auditEvents } from "../../src/kernel/kernel.schema.js";
-import { createMetrics } from "../../src/platform/metrics/registry.js";
 import {
   type DatabaseTarget,
   embeddedTarget,
@@ -49,14 +48,7 @@ function suite(target: DatabaseTarget) {
       const config = { SONDE_SECRET: "s".repeat(40), SONDE_PUBLIC_URL: ORIGIN, PORT: 8080 };
       auth = createAuth({ orm: t.db.orm, config, logger: silentLogger });
       const resolveActor = createActorResolver({ auth, orm: t.db.orm, logger: silentLogger });
-      app = await buildHttpServer({
-        logger: silentLogger,
-        metrics: createMetrics({ version: "test", node: "n", roles: ["core"] }),
-        readiness: [],
-        bodyLimitBytes: 1 << 20,
-        home: false,
-        isDraining: () => false,
-      });
+      app = await testHttpServer();
       await app.register(authRoutes, { auth, publicUrl: ORIGIN });
       await app.register(meRoutes, { prefix: "/api/v2", orm: t.db.orm, resolveActor });
       await app.register(jsonApiRoutes, { prefix: "/api/v2", kernel: f.kernel, resolveActor });

@@ -7,11 +7,10 @@
 import type { FastifyInstance } from "fastify";
 import type { UserActor } from "../../src/kernel/actor.js";
 import { type ActorResolver, bearerToken } from "../../src/api/auth/actor.js";
-import { buildHttpServer } from "../../src/api/http/server.js";
+import { testHttpServer } from "../support/http-server.js";
 import { jsonApiRoutes } from "../../src/api/jsonapi/routes.js";
 import { openApiRoutes } from "../../src/api/openapi/routes.js";
-import { createMetrics } from "../../src/platform/metrics/registry.js";
-import { type DatabaseTarget, silentLogger, type TestDatabase } from "../support/databases.js";
+import { type DatabaseTarget, type TestDatabase } from "../support/databases.js";
 import { assertJsonApi } from "../support/jsonapi-schema.js";
 import { type Fixture, setupKernel } from "../support/kernel-fixtures.js";
 
@@ -82,14 +81,7 @@ export async function openHarness(target: DatabaseTarget): Promise<Harness> {
     const token = bearerToken(request);
     return token === undefined ? null : (actors.get(token) ?? null);
   };
-  const app = await buildHttpServer({
-    logger: silentLogger,
-    metrics: createMetrics({ version: "test", node: "n", roles: ["core"] }),
-    readiness: [],
-    bodyLimitBytes: 1 << 20,
-    home: false,
-    isDraining: () => false,
-  });
+  const app = await testHttpServer();
   await app.register(jsonApiRoutes, { prefix: "/api/v2", kernel: f.kernel, resolveActor });
   await app.register(openApiRoutes, { prefix: "/api/v2", kernel: f.kernel });
   await app.ready();

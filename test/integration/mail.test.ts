@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
-import { buildHttpServer } from "../../src/api/http/server.js";
+import { testHttpServer } from "../support/http-server.js";
 import { devMailboxRoutes } from "../../src/api/routes/dev-mailbox.js";
 import { isSondeError, type SondeError } from "../../src/lib/errors.js";
 import { loadConfig } from "../../src/platform/config/index.js";
@@ -17,7 +17,6 @@ import {
   type MailSetup,
   parseSmtpUrl,
 } from "../../src/platform/mail/index.js";
-import { createMetrics } from "../../src/platform/metrics/registry.js";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp-server.js";
 import { waitFor } from "../support/wait.js";
 
@@ -231,13 +230,9 @@ describe("/dev/mailbox routes", () => {
   async function http(s: MailSetup): Promise<FastifyInstance> {
     // The wiring the roles use: register the routes exactly when createMailer returns a mailbox.
     const mailbox = s.devMailbox;
-    const app = await buildHttpServer({
+    const app = await testHttpServer({
       logger: capturedLogger().logger,
-      metrics: createMetrics({ version: "test", node: "n", roles: ["core"] }),
-      readiness: [],
       bodyLimitBytes: 1024,
-      home: false,
-      isDraining: () => false,
       routes:
         mailbox === undefined ? [] : [async (a) => void (await a.register(devMailboxRoutes, { mailbox }))],
     });

@@ -19,6 +19,8 @@ function failure(env: NodeJS.ProcessEnv, cwd = tmp()): string {
   throw new Error("expected the configuration to be rejected");
 }
 
+const ADMIN_TOKEN = `sonde_${"t".repeat(40)}`;
+
 describe("configuration", () => {
   it("applies the documented defaults: embedded database, in-process bus, port 8080", () => {
     const cwd = tmp();
@@ -114,5 +116,35 @@ describe("configuration", () => {
       "postgres://***@db:5432/sonde",
     );
     expect(redactUrl("not a url")).toBe("<invalid url>");
+  });
+
+  it("rejects a bad token, a short password and a bad email, naming the variable but not the secret", () => {
+    const noPrefix = `token_${"x".repeat(40)}`;
+    expect(failure({ SONDE_ADMIN_TOKEN: noPrefix })).toMatch(/^SONDE_ADMIN_TOKEN must start with sonde_/);
+    expect(failure({ SONDE_ADMIN_TOKEN: noPrefix })).not.toContain(noPrefix);
+    expect(failure({ SONDE_ADMIN_TOKEN: "sonde_short" })).toMatch(
+      /^SONDE_ADMIN_TOKEN must be at least 32 characters$/,
+    );
+    expect(failure({ SONDE_ADMIN_TOKEN: `sonde_${"x".repeat(30)} y` })).toMatch(
+      /^SONDE_ADMIN_TOKEN may hold only/,
+    );
+    expect(failure({ SONDE_ADMIN_PASSWORD: "hunter2" })).toBe(
+      "SONDE_ADMIN_PASSWORD must be at least 12 characters",
+    );
+    expect(failure({ SONDE_ADMIN_EMAIL: "admin" })).toMatch(/^SONDE_ADMIN_EMAIL must be an email address/);
+  });
+
+  it("defaults the email and accepts a good token and password", () => {
+    const ok = loadConfig({
+      env: {
+        SONDE_ADMIN_TOKEN: ADMIN_TOKEN,
+        SONDE_ADMIN_PASSWORD: "twelve chars",
+        SONDE_ADMIN_EMAIL: " Root@Example.COM",
+      },
+      cwd: tmp(),
+    });
+    expect(ok.SONDE_ADMIN_EMAIL).toBe("root@example.com");
+    expect(ok.SONDE_ADMIN_TOKEN).toBe(ADMIN_TOKEN);
+    expect(loadConfig({ env: {}, cwd: tmp() }).SONDE_ADMIN_EMAIL).toBe("admin@sonde.localhost");
   });
 });
