@@ -80,7 +80,7 @@ export async function startProcess(
       readiness.push(...core.readiness);
       // better-auth works on core's own connection: its tables are global and hold secrets, so
       // they stay outside tenant transactions (migrations/0004_identity.sql).
-      const auth = createAuth({ orm: core.db.orm, config, logger });
+      const auth = createAuth({ orm: core.db.orm, config, logger, mailer: mail.mailer });
       // Before the listener: a fresh install serves nothing until it has a tenant and a super user.
       await bootstrapFirstRun({ orm: core.db.orm, auth, config, logger });
       const resolveActor = createActorResolver({ auth, orm: core.db.orm, logger });

@@ -25,6 +25,7 @@ import {
   type TestDatabase,
 } from "../support/databases.js";
 import { serviceGate } from "../support/services.js";
+import { testMailer } from "../support/auth.js";
 
 const ORIGIN = "http://localhost:8080";
 const TOKEN = `sonde_${"t".repeat(40)}`;
@@ -64,7 +65,7 @@ function suite(target: DatabaseTarget) {
     beforeAll(async () => {
       t = await target.open();
       await migrateUp(t.db);
-      auth = createAuth({ orm: t.db.orm, config: BASE, logger: silentLogger });
+      auth = createAuth({ orm: t.db.orm, config: BASE, logger: silentLogger, mailer: testMailer().mailer });
       const resolveActor = createActorResolver({ auth, orm: t.db.orm, logger: silentLogger });
       app = await testHttpServer();
       await app.register(authRoutes, { auth, publicUrl: ORIGIN });
@@ -158,7 +159,12 @@ function suite(target: DatabaseTarget) {
       try {
         await migrateUp(fresh.db);
         const config = { ...BASE, SONDE_ADMIN_PASSWORD: "chosen by the operator" };
-        const freshAuth = createAuth({ orm: fresh.db.orm, config, logger: silentLogger });
+        const freshAuth = createAuth({
+          orm: fresh.db.orm,
+          config,
+          logger: silentLogger,
+          mailer: testMailer().mailer,
+        });
         const out = capturingPrint();
         const run = () =>
           bootstrapFirstRun({ orm: fresh.db.orm, auth: freshAuth, config, logger: silentLogger, ...out });

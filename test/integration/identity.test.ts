@@ -24,6 +24,7 @@ import {
 } from "../support/databases.js";
 import { type Fixture, setupKernel } from "../support/kernel-fixtures.js";
 import { serviceGate } from "../support/services.js";
+import { cookieHeader, createTestUser, testMailer } from "../support/auth.js";
 
 const ORIGIN = "http://localhost:8080";
 const JSONAPI = "application/vnd.api+json";
@@ -46,7 +47,7 @@ function suite(target: DatabaseTarget) {
       t = await target.open();
       f = await setupKernel(t.db);
       const config = { SONDE_SECRET: "s".repeat(40), SONDE_PUBLIC_URL: ORIGIN, PORT: 8080 };
-      auth = createAuth({ orm: t.db.orm, config, logger: silentLogger });
+      auth = createAuth({ orm: t.db.orm, config, logger: silentLogger, mailer: testMailer().mailer });
       const resolveActor = createActorResolver({ auth, orm: t.db.orm, logger: silentLogger });
       app = await testHttpServer();
       await app.register(authRoutes, { auth, publicUrl: ORIGIN });
@@ -81,18 +82,27 @@ function suite(target: DatabaseTarget) {
       return { status: res.statusCode, json, cookies };
     }
 
-    /** Signs a new user up, gives them the memberships, and returns the session cookie. */
+    /** Makes a user (sign-up is closed), signs them in with their password, returns the cookie. */
     async function signUp(email: string): Promise<{ userId: string; cookie: string }> {
-      const res = await call("POST", "/api/auth/sign-up/email", {
-        body: { email, password: PASSWORD, name: email },
-      });
+      const userId = await createTestUser(auth, { email, password: PASSWORD });
+      const res = await call("POST", "/api/auth/sign-in/email", { body: { email, password: PASSWORD } });
       expect(res.status).toBe(200);
-      const user = res.json.user as { id: string };
-      return { userId: user.id, cookie: cookieHeader(res.cookies) };
+      return { userId, cookie: cookieHeader(res.cookies) };
     }
 
-    it("signs up and in with email and password, and answers /me from the session", async () => {
-      const { userId } = await signUp("ada@example.com");
+    it("refuses sign-up: users come from invitations, the CLI and the first run", async () => {
+      const res = await call("POST", "/api/auth/sign-up/email", {
+        body: { email: "eve@example.com", password: PASSWORD, name: "Eve" },
+      });
+      expect(res.status).toBe(400);
+      expect(res.json).toMatchObject({ code: "EMAIL_PASSWORD_SIGN_UP_DISABLED" });
+      expect(res.cookies).toEqual([]);
+      const rows = await t.db.orm.select().from(authUser).where(eq(authUser.email, "eve@example.com"));
+      expect(rows).toEqual([]);
+    });
+
+    it("signs in with email and password, and answers /me from the session", async () => {
+      const userId = await createTestUser(auth, { email: "ada@example.com", password: PASSWORD });
       await addMembership(t.db.orm, f.tenantA, userId, "operator");
       const wrong = await call("POST", "/api/auth/sign-in/email", {
         body: { email: "ada@example.com", password: "not the password" },
@@ -208,11 +218,6 @@ function suite(target: DatabaseTarget) {
       expect((await call("GET", "/api/v2/me", { cookie })).status).toBe(401);
     });
   });
-}
-
-/** The `Cookie` header a browser would send back for these `Set-Cookie` headers. */
-function cookieHeader(setCookies: readonly string[]): string {
-  return setCookies.map((c) => c.split(";")[0]).join("; ");
 }
 
 suite(embeddedTarget);

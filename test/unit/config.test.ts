@@ -67,6 +67,46 @@ describe("configuration", () => {
     expect(failure({ SONDE_PUBLIC_URL: "ftp://x" })).toMatch(/^SONDE_PUBLIC_URL must be an http/);
   });
 
+  it("enables a sign-in provider only with both its client id and secret, naming both when one is missing", () => {
+    expect(failure({ SONDE_GITHUB_CLIENT_ID: "gh-id" })).toMatch(
+      /^SONDE_GITHUB_CLIENT_ID is set but SONDE_GITHUB_CLIENT_SECRET is not: GitHub sign-in needs SONDE_GITHUB_CLIENT_ID, SONDE_GITHUB_CLIENT_SECRET/,
+    );
+    const secretOnly = failure({ SONDE_GOOGLE_CLIENT_SECRET: "very-secret-value" });
+    expect(secretOnly).toMatch(/^SONDE_GOOGLE_CLIENT_SECRET is set but SONDE_GOOGLE_CLIENT_ID is not/);
+    expect(secretOnly).not.toContain("very-secret-value");
+    expect(failure({ SONDE_OIDC_ISSUER: "https://id.example.com", SONDE_OIDC_CLIENT_ID: "sonde" })).toMatch(
+      /^SONDE_OIDC_ISSUER and SONDE_OIDC_CLIENT_ID are set but SONDE_OIDC_CLIENT_SECRET is not/,
+    );
+    const oidc = loadConfig({
+      env: {
+        SONDE_OIDC_ISSUER: "https://id.example.com/realms/ops/",
+        SONDE_OIDC_CLIENT_ID: "sonde",
+        SONDE_OIDC_CLIENT_SECRET: "s3cret",
+        SONDE_GITHUB_CLIENT_ID: "gh",
+        SONDE_GITHUB_CLIENT_SECRET: "gh-secret",
+      },
+      cwd: tmp(),
+    });
+    expect(oidc.SONDE_OIDC_ISSUER).toBe("https://id.example.com/realms/ops");
+    expect(oidc.SONDE_OIDC_SCOPES).toBe("openid email profile");
+    expect(oidc.SONDE_GOOGLE_CLIENT_ID).toBeUndefined();
+  });
+
+  it("validates the OIDC issuer and scopes", () => {
+    expect(failure({ SONDE_OIDC_ISSUER: "http://id.example.com" })).toMatch(
+      /^SONDE_OIDC_ISSUER must be an https:\/\/ URL without query or fragment \(http:\/\/ only on localhost\)/,
+    );
+    expect(failure({ SONDE_OIDC_ISSUER: "https://id.example.com/?x=1" })).toMatch(
+      /^SONDE_OIDC_ISSUER must be/,
+    );
+    expect(failure({ SONDE_OIDC_SCOPES: "openid profile" })).toMatch(
+      /^SONDE_OIDC_SCOPES must include openid and email/,
+    );
+    expect(failure({ SONDE_OIDC_SCOPES: 'openid email "x"' })).toMatch(
+      /^SONDE_OIDC_SCOPES must be scope names/,
+    );
+  });
+
   it("requires SONDE_SECRET with DATABASE_URL", () => {
     expect(failure({ DATABASE_URL: "postgres://u:p@db:5432/sonde" })).toMatch(
       /^SONDE_SECRET is required when DATABASE_URL is set/,

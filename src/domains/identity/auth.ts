@@ -1,17 +1,24 @@
 /**
- * Sonde's better-auth instance: sessions, email + password sign-in and API tokens (the api-key
- * plugin), stored through the drizzle adapter on Sonde's own database (PGlite or PostgreSQL).
- * Sonde writes none of this itself (design principle 4); what it adds is the tenant: memberships,
- * the session's active tenant and the API token's tenant and scope (resolver.ts in the API layer).
+ * Sonde's better-auth instance: sessions, the sign-in methods (email + password with a confirmed
+ * address, magic link, password reset, GitHub, Google and a generic OIDC provider) and API tokens
+ * (the api-key plugin), stored through the drizzle adapter on Sonde's own database (PGlite or
+ * PostgreSQL). Sonde writes none of this itself (design principle 4); what it adds is the tenant:
+ * memberships, the session's active tenant and the API token's tenant and scope (resolver.ts in the
+ * API layer). Sign-up is closed: users come from invitations, the CLI and the first run, and no
+ * sign-in method creates one (docs/sign-in.md).
  */
 import { apiKey } from "@better-auth/api-key";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
+import { genericOAuth, magicLink } from "better-auth/plugins";
+import { eq } from "drizzle-orm";
 import type { Logger } from "pino";
 import { API_TOKEN_PREFIX, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../../lib/credentials.js";
 import type { Config } from "../../platform/config/index.js";
 import type { Orm } from "../../platform/db/types.js";
-import { authSchema } from "./auth.schema.js";
+import type { Mailer } from "../../platform/mail/types.js";
+import { magicLinkMail, passwordResetMail, SIGN_IN_LINK_EXPIRY, verifyEmailMail } from "./auth-mail.js";
+import { authSchema, authUser } from "./auth.schema.js";
 
 /** Mounted here by the HTTP layer; better-auth needs it to route and to build its links. */
 export const AUTH_BASE_PATH = "/api/auth";
@@ -25,10 +32,32 @@ export { API_TOKEN_PREFIX };
  */
 export const CLIENT_IP_HEADER = "x-sonde-client-ip";
 
+/** The providerId of the generic OIDC provider: `POST /api/auth/sign-in/social {"provider":"oidc"}`. */
+export const OIDC_PROVIDER_ID = "oidc";
+
+/** The settings of the external sign-in providers; each provider is on only when all of its are set. */
+export type SignInProviderConfig = Partial<
+  Pick<
+    Config,
+    | "SONDE_OIDC_ISSUER"
+    | "SONDE_OIDC_CLIENT_ID"
+    | "SONDE_OIDC_CLIENT_SECRET"
+    | "SONDE_OIDC_SCOPES"
+    | "SONDE_GITHUB_CLIENT_ID"
+    | "SONDE_GITHUB_CLIENT_SECRET"
+    | "SONDE_GOOGLE_CLIENT_ID"
+    | "SONDE_GOOGLE_CLIENT_SECRET"
+  >
+>;
+
+export type AuthConfig = Pick<Config, "SONDE_SECRET" | "SONDE_PUBLIC_URL" | "PORT"> & SignInProviderConfig;
+
 export interface AuthOptions {
   readonly orm: Orm;
-  readonly config: Pick<Config, "SONDE_SECRET" | "SONDE_PUBLIC_URL" | "PORT">;
+  readonly config: AuthConfig;
   readonly logger: Logger;
+  /** Sends the magic-link, address-confirmation and password-reset mails. */
+  readonly mailer: Mailer;
   /**
    * First run only (bootstrap.ts): the key the next created API key gets, instead of a random one,
    * so that an operator-supplied SONDE_ADMIN_TOKEN is stored and hashed by the plugin itself.
@@ -41,10 +70,89 @@ export function publicUrl(config: Pick<Config, "SONDE_PUBLIC_URL" | "PORT">): st
   return config.SONDE_PUBLIC_URL ?? `http://localhost:${config.PORT}`;
 }
 
-export function createAuth({ orm, config, logger, apiKeyGenerator }: AuthOptions) {
+/** Limits per client address and path, per minute (better-auth keys its counters by both). */
+export const SIGN_IN_RATE_LIMITS = {
+  "/sign-in/magic-link": { window: 60, max: 5 },
+  "/magic-link/verify": { window: 60, max: 5 },
+  // Email + password, and the start of GitHub, Google and OIDC sign-in.
+  "/sign-in/*": { window: 60, max: 10 },
+  "/sign-up/*": { window: 60, max: 5 },
+  "/request-password-reset": { window: 60, max: 5 },
+  "/reset-password": { window: 60, max: 5 },
+  "/reset-password/*": { window: 60, max: 5 },
+  "/send-verification-email": { window: 60, max: 5 },
+  "/verify-email": { window: 60, max: 5 },
+  "/change-password": { window: 60, max: 10 },
+  "/change-email": { window: 60, max: 10 },
+} as const;
+
+/** Anything else under /api/auth, per client address and path. */
+export const DEFAULT_RATE_LIMIT = { window: 60, max: 100 } as const;
+
+/** The external providers that are configured, in better-auth's terms. Sign-up is off for each. */
+function socialProviders(config: SignInProviderConfig) {
+  // Sign-in only: an unknown email is refused, even when the client asks for sign-up explicitly.
+  const closed = { disableImplicitSignUp: true, disableSignUp: true } as const;
+  return {
+    ...(config.SONDE_GITHUB_CLIENT_ID !== undefined && config.SONDE_GITHUB_CLIENT_SECRET !== undefined
+      ? {
+          github: {
+            clientId: config.SONDE_GITHUB_CLIENT_ID,
+            clientSecret: config.SONDE_GITHUB_CLIENT_SECRET,
+            ...closed,
+          },
+        }
+      : {}),
+    ...(config.SONDE_GOOGLE_CLIENT_ID !== undefined && config.SONDE_GOOGLE_CLIENT_SECRET !== undefined
+      ? {
+          google: {
+            clientId: config.SONDE_GOOGLE_CLIENT_ID,
+            clientSecret: config.SONDE_GOOGLE_CLIENT_SECRET,
+            ...closed,
+          },
+        }
+      : {}),
+  };
+}
+
+/** The generic OIDC provider, when its issuer, client id and secret are all set. */
+function oidcProviders(config: SignInProviderConfig) {
+  const { SONDE_OIDC_ISSUER: issuer, SONDE_OIDC_CLIENT_ID: id, SONDE_OIDC_CLIENT_SECRET: secret } = config;
+  if (issuer === undefined || id === undefined || secret === undefined) return [];
+  return [
+    {
+      providerId: OIDC_PROVIDER_ID,
+      name: "OIDC",
+      discoveryUrl: `${issuer}/.well-known/openid-configuration`,
+      clientId: id,
+      clientSecret: secret,
+      scopes: (config.SONDE_OIDC_SCOPES ?? "openid email profile").split(" "),
+      pkce: true,
+      // The id_token is checked against the issuer's JWKS, audience and nonce, or sign-in fails.
+      requireIdTokenVerification: true,
+      // client_secret_basic: the OIDC default for registered clients, and what RFC 6749 requires.
+      authentication: "basic" as const,
+      disableImplicitSignUp: true,
+      disableSignUp: true,
+    },
+  ];
+}
+
+export function createAuth({ orm, config, logger, mailer, apiKeyGenerator }: AuthOptions) {
   const baseURL = publicUrl(config);
   const secure = baseURL.startsWith("https:");
   const log = logger.child({ component: "auth" });
+
+  /** Mail goes only to users who exist and may sign in; nobody else learns a link was asked for. */
+  async function mayReceive(email: string): Promise<boolean> {
+    const [user] = await orm
+      .select({ status: authUser.status })
+      .from(authUser)
+      .where(eq(authUser.email, email.toLowerCase()))
+      .limit(1);
+    return user?.status === "active";
+  }
+
   return betterAuth({
     appName: "Sonde",
     baseURL,
@@ -53,11 +161,47 @@ export function createAuth({ orm, config, logger, apiKeyGenerator }: AuthOptions
     // Browser requests that change state must come from Sonde's own origin (CSRF).
     trustedOrigins: [baseURL],
     database: drizzleAdapter(orm, { provider: "pg", schema: authSchema }),
-    // Passwords are hashed with scrypt (better-auth's default); sign-up sets the name and password.
+    // Passwords are hashed with scrypt (better-auth's default). Sign-up is closed: users come from
+    // invitations, the CLI and the first run. A user signs in only once their address is confirmed.
     emailAndPassword: {
       enabled: true,
+      disableSignUp: true,
+      requireEmailVerification: true,
       minPasswordLength: PASSWORD_MIN_LENGTH,
       maxPasswordLength: PASSWORD_MAX_LENGTH,
+      resetPasswordTokenExpiresIn: SIGN_IN_LINK_EXPIRY.passwordReset,
+      // A new password ends every session, including one an attacker may hold.
+      revokeSessionsOnPasswordReset: true,
+      sendResetPassword: async ({ user, url }) => {
+        if (!(await mayReceive(user.email))) return;
+        await mailer.send(passwordResetMail(user.email, url));
+      },
+    },
+    emailVerification: {
+      // A sign-in with the right password but an unconfirmed address is refused and mails a link.
+      sendOnSignIn: true,
+      sendOnSignUp: false,
+      autoSignInAfterVerification: true,
+      expiresIn: SIGN_IN_LINK_EXPIRY.verifyEmail,
+      sendVerificationEmail: async ({ user, url }) => {
+        await mailer.send(verifyEmailMail(user.email, url));
+      },
+    },
+    // Verification rows (magic links, reset tokens, OAuth state) keep only a SHA-256 of their
+    // identifier: a copy of the table holds no working link.
+    verification: { storeIdentifier: "hashed" },
+    socialProviders: socialProviders(config),
+    account: {
+      accountLinking: {
+        // An existing user signs in with a provider whose *verified* email is theirs (and whose own
+        // address is confirmed here). No provider is trusted to skip that check.
+        enabled: true,
+        trustedProviders: [],
+        requireLocalEmailVerified: true,
+        allowDifferentEmails: false,
+      },
+      // Provider access and refresh tokens are stored encrypted with SONDE_SECRET.
+      encryptOAuthTokens: true,
     },
     user: {
       additionalFields: {
@@ -73,17 +217,13 @@ export function createAuth({ orm, config, logger, apiKeyGenerator }: AuthOptions
         activeTenantId: { type: "string", required: false, input: false },
       },
     },
-    // In-memory counters: per core process, lost on restart. Enough against password guessing from
-    // one address; a shared store ("database" + a rateLimit table) can follow with several cores.
+    // In-memory counters: per core process, lost on restart. The shared table (storage "database")
+    // replaces them once its migration is in.
     rateLimit: {
       enabled: true,
       storage: "memory",
-      window: 60,
-      max: 100,
-      customRules: {
-        "/sign-in/email": { window: 60, max: 10 },
-        "/sign-up/email": { window: 60, max: 5 },
-      },
+      ...DEFAULT_RATE_LIMIT,
+      customRules: SIGN_IN_RATE_LIMITS,
     },
     advanced: {
       useSecureCookies: secure,
@@ -96,6 +236,18 @@ export function createAuth({ orm, config, logger, apiKeyGenerator }: AuthOptions
       log: (level, message) => log[level === "debug" ? "debug" : level](message),
     },
     plugins: [
+      magicLink({
+        expiresIn: SIGN_IN_LINK_EXPIRY.magicLink,
+        // Sign-in only: a link for an unknown address creates nobody.
+        disableSignUp: true,
+        // The token is stored as its SHA-256; consumed atomically, so a link works once.
+        storeToken: "hashed",
+        sendMagicLink: async ({ email, url }) => {
+          if (!(await mayReceive(email))) return;
+          await mailer.send(magicLinkMail(email, url));
+        },
+      }),
+      genericOAuth({ config: oidcProviders(config) }),
       apiKey({
         // Sonde reads `Authorization: Bearer` itself (resolver.ts) and verifies through the plugin;
         // no session is faked from a key, so a token can never reach better-auth's own endpoints.

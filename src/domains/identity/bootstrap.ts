@@ -15,8 +15,10 @@ import { asc, eq, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { tenants } from "../../kernel/kernel.schema.js";
 import { inScope, type Tx } from "../../kernel/tenancy/transaction.js";
+import { SondeError } from "../../lib/errors.js";
 import type { Config } from "../../platform/config/index.js";
 import type { Orm } from "../../platform/db/types.js";
+import type { Mailer } from "../../platform/mail/types.js";
 import { type Auth, createAuth } from "./auth.js";
 import { authApiKey, authUser, memberships } from "./auth.schema.js";
 import { passwordBox } from "./bootstrap-box.js";
@@ -24,6 +26,12 @@ import { createApiToken } from "./tokens.js";
 
 /** The tenant a fresh install starts with. */
 export const DEFAULT_TENANT = { slug: "default", name: "Default" } as const;
+
+/** The transaction-bound instance below has nothing to mail; a send from it would be a bug. */
+const NO_MAIL: Mailer = {
+  send: () => Promise.reject(new SondeError("SONDE_INTERNAL", "the first-run auth instance sends no mail")),
+  close: () => Promise.resolve(),
+};
 
 /** Names the first-run lock among the database's advisory locks (arbitrary, distinct constant). */
 const FIRST_RUN_LOCK = 0x534f4e4401;
@@ -104,15 +112,23 @@ async function createSuperUser(tx: Tx, options: BootstrapOptions, passwordHash: 
   const token = config.SONDE_ADMIN_TOKEN;
   // A better-auth instance on this transaction: its writes commit or roll back with ours. Its key
   // generator hands out the operator's token, so the plugin stores and hashes it as any other key.
+  // It only writes the user, the password and the token: no sign-in provider (whose discovery would
+  // fetch over the network inside this transaction) and no mail.
   const txAuth = createAuth({
     orm: tx,
-    config,
+    config: {
+      SONDE_SECRET: config.SONDE_SECRET,
+      SONDE_PUBLIC_URL: config.SONDE_PUBLIC_URL,
+      PORT: config.PORT,
+    },
     logger,
+    mailer: NO_MAIL,
     ...(token !== undefined ? { apiKeyGenerator: () => token } : {}),
   });
   const ctx = await txAuth.$context;
   const user = await ctx.internalAdapter.createUser(
-    { email: config.SONDE_ADMIN_EMAIL, name: "Administrator", emailVerified: false },
+    // Verified: the operator configured this address, and sign-in requires a confirmed one.
+    { email: config.SONDE_ADMIN_EMAIL, name: "Administrator", emailVerified: true },
     { method: "email-password" },
   );
   await ctx.internalAdapter.linkAccount({

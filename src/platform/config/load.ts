@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import type { z } from "zod";
 import { SondeError } from "../../lib/errors.js";
-import { type Settings, settingDocs, settingsSchema } from "./schema.js";
+import { SIGN_IN_SETTING_GROUPS, type Settings, settingDocs, settingsSchema } from "./schema.js";
 
 /** Validated configuration, with derived values resolved (absolute data dir, node name, secret). */
 export interface Config extends Omit<Settings, "SONDE_SECRET" | "SONDE_NODE_NAME"> {
@@ -125,6 +125,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     );
   }
 
+  checkSignInGroups(s);
+
   let secret = s.SONDE_SECRET;
   let secretSource: Config["secretSource"] = "environment";
   if (secret === undefined) {
@@ -143,6 +145,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     secretSource,
     mode: { database, bus: s.NATS_URL === undefined ? "memory" : "nats" },
   };
+}
+
+/** A sign-in method is configured completely or not at all; a half-set one names what is missing. */
+function checkSignInGroups(s: Settings): void {
+  for (const group of SIGN_IN_SETTING_GROUPS) {
+    const missing = group.names.filter((name) => s[name] === undefined);
+    if (missing.length === 0 || missing.length === group.names.length) continue;
+    const set = group.names.filter((name) => s[name] !== undefined);
+    throw configError(
+      `${set.join(" and ")} ${set.length === 1 ? "is" : "are"} set but ${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} not: ${group.method} sign-in needs ${group.names.join(", ")} (or none of them)`,
+    );
+  }
 }
 
 /** Strips user info from a URL so it can be logged or shown in an error. */

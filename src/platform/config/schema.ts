@@ -123,6 +123,38 @@ const adminToken = z
     error: "may hold only letters, digits and - . _ ~ + / (with = at the end), as a bearer token does",
   });
 
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+// The issuer as the provider names itself (discovery is read from `<issuer>/.well-known/…`). Plain
+// http only on loopback: tokens and user claims cross this connection.
+const oidcIssuer = z
+  .string()
+  .trim()
+  .refine(
+    (v) => {
+      const u = tryUrl(v);
+      if (u === undefined || u.search !== "" || u.hash !== "" || u.username !== "") return false;
+      return u.protocol === "https:" || (u.protocol === "http:" && LOOPBACK_HOSTS.has(u.hostname));
+    },
+    { error: "must be an https:// URL without query or fragment (http:// only on localhost)" },
+  )
+  .transform((v) => v.replace(/\/+$/, ""));
+
+// RFC 6749 §3.3 scope tokens, space-separated. Sonde matches users by email, so `email` is required.
+const oidcScopes = z
+  .string()
+  .trim()
+  .refine((v) => v.split(/ +/).every((s) => /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s)), {
+    error: "must be scope names separated by spaces, such as openid email profile",
+  })
+  .refine((v) => ["openid", "email"].every((s) => v.split(/ +/).includes(s)), {
+    error: "must include openid and email (Sonde matches users by their email)",
+  })
+  .transform((v) => v.split(/ +/).join(" "));
+
+const clientId = z.string().trim().min(1, "must not be empty");
+const clientSecret = z.string().trim().min(1, "must not be empty");
+
 export const settingsSchema = z.object({
   PORT: port.default(8080),
   HOST: z.string().trim().min(1, "must not be empty").default("127.0.0.1"),
@@ -145,7 +177,25 @@ export const settingsSchema = z.object({
   SONDE_ADMIN_EMAIL: adminEmail.default("admin@sonde.localhost"),
   SONDE_ADMIN_PASSWORD: adminPassword.optional(),
   SONDE_ADMIN_TOKEN: adminToken.optional(),
+  SONDE_OIDC_ISSUER: oidcIssuer.optional(),
+  SONDE_OIDC_CLIENT_ID: clientId.optional(),
+  SONDE_OIDC_CLIENT_SECRET: clientSecret.optional(),
+  SONDE_OIDC_SCOPES: oidcScopes.default("openid email profile"),
+  SONDE_GITHUB_CLIENT_ID: clientId.optional(),
+  SONDE_GITHUB_CLIENT_SECRET: clientSecret.optional(),
+  SONDE_GOOGLE_CLIENT_ID: clientId.optional(),
+  SONDE_GOOGLE_CLIENT_SECRET: clientSecret.optional(),
 });
+
+/**
+ * Settings that enable a sign-in method only together: each group is all set or all unset, and
+ * loadConfig names every variable of a half-configured group.
+ */
+export const SIGN_IN_SETTING_GROUPS = [
+  { method: "OIDC", names: ["SONDE_OIDC_ISSUER", "SONDE_OIDC_CLIENT_ID", "SONDE_OIDC_CLIENT_SECRET"] },
+  { method: "GitHub", names: ["SONDE_GITHUB_CLIENT_ID", "SONDE_GITHUB_CLIENT_SECRET"] },
+  { method: "Google", names: ["SONDE_GOOGLE_CLIENT_ID", "SONDE_GOOGLE_CLIENT_SECRET"] },
+] as const satisfies readonly { method: string; names: readonly (keyof Settings)[] }[];
 
 export type SettingsInput = z.input<typeof settingsSchema>;
 export type Settings = z.output<typeof settingsSchema>;
@@ -282,6 +332,55 @@ export const settingDocs: readonly SettingDoc[] = [
     name: "SONDE_ADMIN_TOKEN",
     defaultText: "unset",
     meaning: `First run only: registered (hashed) as that super user's API token, scope admin in tenant \`default\`, for automation. Starts with \`${API_TOKEN_PREFIX}\`, at least ${API_TOKEN_MIN_LENGTH} characters.`,
+    sensitive: true,
+  },
+  {
+    name: "SONDE_OIDC_ISSUER",
+    defaultText: "unset: no OIDC sign-in",
+    meaning:
+      "OpenID Connect issuer URL (discovery at `<issuer>/.well-known/openid-configuration`); with the client id and secret it enables OIDC sign-in for existing users (docs/sign-in.md).",
+    sensitive: false,
+  },
+  {
+    name: "SONDE_OIDC_CLIENT_ID",
+    defaultText: "unset",
+    meaning: "Client id Sonde has at the OIDC provider; set together with the issuer and the secret.",
+    sensitive: false,
+  },
+  {
+    name: "SONDE_OIDC_CLIENT_SECRET",
+    defaultText: "unset",
+    meaning: "That client's secret (sent with HTTP Basic to the token endpoint).",
+    sensitive: true,
+  },
+  {
+    name: "SONDE_OIDC_SCOPES",
+    defaultText: "`openid email profile`",
+    meaning: "Scopes Sonde asks the OIDC provider for, space-separated; must include `openid` and `email`.",
+    sensitive: false,
+  },
+  {
+    name: "SONDE_GITHUB_CLIENT_ID",
+    defaultText: "unset: no GitHub sign-in",
+    meaning: "GitHub OAuth app client id; with its secret it enables GitHub sign-in for existing users.",
+    sensitive: false,
+  },
+  {
+    name: "SONDE_GITHUB_CLIENT_SECRET",
+    defaultText: "unset",
+    meaning: "That GitHub OAuth app's client secret.",
+    sensitive: true,
+  },
+  {
+    name: "SONDE_GOOGLE_CLIENT_ID",
+    defaultText: "unset: no Google sign-in",
+    meaning: "Google OAuth client id; with its secret it enables Google sign-in for existing users.",
+    sensitive: false,
+  },
+  {
+    name: "SONDE_GOOGLE_CLIENT_SECRET",
+    defaultText: "unset",
+    meaning: "That Google OAuth client's secret.",
     sensitive: true,
   },
   {

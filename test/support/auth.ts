@@ -1,0 +1,55 @@
+/**
+ * Sign-in test helpers: a dev mailbox to read sign-in mails from, and users made the way Sonde makes
+ * them now that sign-up is closed (better-auth's own adapter and password hasher, as the first run
+ * does), never through a sign-up endpoint.
+ */
+import type { Auth } from "../../src/domains/identity/auth.js";
+import { createDevMailboxMailer, DevMailbox } from "../../src/platform/mail/dev-mailbox.js";
+import type { Mailer } from "../../src/platform/mail/types.js";
+import { silentLogger } from "./databases.js";
+
+export function testMailer(): { mailer: Mailer; mailbox: DevMailbox } {
+  const mailbox = new DevMailbox();
+  const mailer = createDevMailboxMailer({
+    from: { address: "sonde@sonde.test", name: "Sonde" },
+    logger: silentLogger,
+    mailbox,
+  });
+  return { mailer, mailbox };
+}
+
+/** A user with a password (unless `password` is null); their address confirmed unless told otherwise. */
+export async function createTestUser(
+  auth: Auth,
+  user: { email: string; password: string | null; emailVerified?: boolean },
+): Promise<string> {
+  const ctx = await auth.$context;
+  const created = await ctx.internalAdapter.createUser(
+    { email: user.email, name: user.email, emailVerified: user.emailVerified ?? true },
+    { method: "email-password" },
+  );
+  if (user.password !== null) {
+    await ctx.internalAdapter.linkAccount({
+      userId: created.id,
+      providerId: "credential",
+      accountId: created.id,
+      password: await ctx.password.hash(user.password),
+    });
+  }
+  return created.id;
+}
+
+/** The one link in a sign-in mail. */
+export function linkIn(text: string): URL {
+  const links = text.match(/https?:\/\/\S+/g) ?? [];
+  if (links.length !== 1) throw new Error(`expected one link in the mail, found ${links.length}`);
+  return new URL(links[0] ?? "");
+}
+
+/** The `Cookie` header a browser would send back for these `Set-Cookie` headers. */
+export function cookieHeader(setCookies: readonly string[]): string {
+  return setCookies
+    .map((c) => c.split(";")[0] ?? "")
+    .filter((pair) => !/=$/.test(pair))
+    .join("; ");
+}
