@@ -226,6 +226,10 @@ export function createAuth({ orm, config, logger, mailer, apiKeyGenerator }: Aut
       customRules: SIGN_IN_RATE_LIMITS,
     },
     advanced: {
+      // Explicit: better-auth turns both checks off by itself when NODE_ENV=test or TEST is set, and
+      // neither an environment variable nor a test run may switch CSRF protection off.
+      disableOriginCheck: false,
+      disableCSRFCheck: false,
       useSecureCookies: secure,
       defaultCookieAttributes: { httpOnly: true, sameSite: "lax", secure },
       ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
