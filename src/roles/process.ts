@@ -7,7 +7,7 @@ import { buildHttpServer } from "../api/http/server.js";
 import { devMailboxRoutes } from "../api/routes/dev-mailbox.js";
 import { jsonApiRoutes } from "../api/jsonapi/routes.js";
 import { openApiRoutes } from "../api/openapi/routes.js";
-import { createAuth, publicUrl } from "../domains/identity/auth.js";
+import { createAuth, publicUrl, startSignIn } from "../domains/identity/auth.js";
 import { bootstrapFirstRun } from "../domains/identity/bootstrap.js";
 import { SondeError } from "../lib/errors.js";
 import { SONDE_VERSION } from "../lib/version.js";
@@ -81,6 +81,7 @@ export async function startProcess(
       // better-auth works on core's own connection: its tables are global and hold secrets, so
       // they stay outside tenant transactions (migrations/0004_identity.sql).
       const auth = createAuth({ orm: core.db.orm, config, logger, mailer: mail.mailer });
+      await startSignIn(auth, config, logger);
       // Before the listener: a fresh install serves nothing until it has a tenant and a super user.
       await bootstrapFirstRun({ orm: core.db.orm, auth, config, logger });
       const resolveActor = createActorResolver({ auth, orm: core.db.orm, logger });

@@ -8,11 +8,12 @@
 import { symmetricDecrypt } from "better-auth/crypto";
 import { and, eq, like, sql } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
+import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { meRoutes } from "../../src/api/auth/me.js";
 import { createActorResolver } from "../../src/api/auth/resolver.js";
 import { authRoutes } from "../../src/api/auth/routes.js";
-import { type Auth, type AuthConfig, createAuth } from "../../src/domains/identity/auth.js";
+import { type Auth, type AuthConfig, createAuth, startSignIn } from "../../src/domains/identity/auth.js";
 import { authAccount, authUser, authVerification } from "../../src/domains/identity/auth.schema.js";
 import { addMembership } from "../../src/domains/identity/memberships.js";
 import type { DevMailbox, StoredMail } from "../../src/platform/mail/dev-mailbox.js";
@@ -464,6 +465,40 @@ function suite(target: DatabaseTarget) {
         expect(callback.status).toBe(302);
         expect(callback.location).toMatch(/\/api\/auth\/error\?error=state_mismatch/);
         expect(sessionCookie(callback.cookies)).toBeUndefined();
+      });
+    });
+
+    describe("OIDC provider down at start", () => {
+      it("turns OIDC sign-in off with an error in the log, and refuses it", async () => {
+        const lines: string[] = [];
+        const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
+        const down = createAuth({
+          orm: t.db.orm,
+          config: {
+            SONDE_SECRET: SECRET,
+            SONDE_PUBLIC_URL: ORIGIN,
+            PORT: 8080,
+            // Loopback port 1: nothing listens, the discovery fetch fails at once.
+            SONDE_OIDC_ISSUER: "http://127.0.0.1:1",
+            SONDE_OIDC_CLIENT_ID: OIDC_CLIENT.clientId,
+            SONDE_OIDC_CLIENT_SECRET: OIDC_CLIENT.clientSecret,
+          },
+          logger,
+          mailer: testMailer().mailer,
+        });
+        await startSignIn(down, { SONDE_OIDC_ISSUER: "http://127.0.0.1:1" }, logger);
+        expect(lines.some((l) => l.includes('"level":50') && l.includes("OIDC sign-in is off"))).toBe(true);
+        expect(lines.join("\n")).not.toContain(OIDC_CLIENT.clientSecret);
+        const downApp = await mount(down, ORIGIN);
+        try {
+          const res = await inject(downApp, "POST", "/api/auth/sign-in/social", {
+            body: { provider: "oidc", callbackURL: "/" },
+          });
+          expect(res.status).toBe(404);
+          expect(res.json).toMatchObject({ code: "PROVIDER_NOT_FOUND" });
+        } finally {
+          await downApp.close();
+        }
       });
     });
 

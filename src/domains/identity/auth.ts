@@ -269,3 +269,20 @@ export function createAuth({ orm, config, logger, mailer, apiKeyGenerator }: Aut
 }
 
 export type Auth = ReturnType<typeof createAuth>;
+
+/**
+ * At start, before the listener: builds better-auth's context (where the OIDC discovery document is
+ * read) and says which sign-in providers are on. A configured OIDC provider whose discovery failed is
+ * off until the next start, and that is logged as an error rather than found at the first sign-in.
+ */
+export async function startSignIn(auth: Auth, config: SignInProviderConfig, logger: Logger): Promise<void> {
+  const ctx = await auth.$context;
+  const providers = ctx.socialProviders.map((p) => p.id);
+  if (config.SONDE_OIDC_ISSUER !== undefined && !providers.includes(OIDC_PROVIDER_ID)) {
+    logger.error(
+      { issuer: config.SONDE_OIDC_ISSUER },
+      "OIDC sign-in is off: the issuer's discovery document could not be read (it is read again at the next start)",
+    );
+  }
+  logger.info({ providers }, "sign-in providers");
+}
