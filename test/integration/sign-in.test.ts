@@ -566,7 +566,7 @@ function suite(target: DatabaseTarget) {
         expect(elsewhere.status).toBe(401);
       });
 
-      it("refuses a state-changing POST from a foreign origin", async () => {
+      it("refuses a state-changing POST from a foreign origin, and redirects to no other site", async () => {
         const email = "csrf@example.com";
         await member(email);
         const cookie = cookieHeader((await signIn(email)).cookies);
@@ -576,6 +576,17 @@ function suite(target: DatabaseTarget) {
           expect(res.json).toMatchObject({ code: "INVALID_ORIGIN" });
         }
         expect(await me(cookie)).toBe(200);
+        // Nor does Sonde redirect a browser to another site after sign-in (open redirect).
+        const away = await call("POST", "/api/auth/sign-in/social", {
+          body: { provider: "oidc", callbackURL: "https://evil.example/" },
+        });
+        expect(away.status).toBe(403);
+        expect(away.json).toMatchObject({ code: "INVALID_CALLBACK_URL" });
+        const link = await call("POST", "/api/auth/sign-in/magic-link", {
+          body: { email, callbackURL: "https://evil.example/" },
+        });
+        expect(link.status).toBe(403);
+        expect(mails(email, "magic-link")).toHaveLength(0);
       });
 
       it("sets the session cookie HttpOnly, SameSite=Lax, and Secure under an https public URL", async () => {
