@@ -1,22 +1,19 @@
 /**
- * Sonde's better-auth instance: sessions, email + password sign-in and API tokens (the api-key
- * plugin), stored through the drizzle adapter on Sonde's own database (PGlite or PostgreSQL).
- * Sonde writes none of this itself (design principle 4); what it adds is the tenant: memberships,
- * the session's active tenant and the API token's tenant and scope (resolver.ts in the API layer).
+ * Sonde's better-auth instance: sessions and sign-in, stored through the drizzle adapter on Sonde's
+ * own database (PGlite or PostgreSQL). Sonde writes none of this itself (design principle 4); what it
+ * adds is the tenant: memberships and the session's active tenant (resolver.ts in the API layer).
+ * API tokens are Sonde's own tenant-scoped resource (resources/api-token.ts), not better-auth's.
  */
-import { apiKey } from "@better-auth/api-key";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import type { Logger } from "pino";
-import { API_TOKEN_PREFIX, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../../lib/credentials.js";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../../lib/credentials.js";
 import type { Config } from "../../platform/config/index.js";
 import type { Orm } from "../../platform/db/types.js";
 import { authSchema } from "./auth.schema.js";
 
 /** Mounted here by the HTTP layer; better-auth needs it to route and to build its links. */
 export const AUTH_BASE_PATH = "/api/auth";
-
-export { API_TOKEN_PREFIX };
 
 /**
  * The header the HTTP layer sets to the client address Fastify determined (honouring its proxy
@@ -29,11 +26,6 @@ export interface AuthOptions {
   readonly orm: Orm;
   readonly config: Pick<Config, "SONDE_SECRET" | "SONDE_PUBLIC_URL" | "PORT">;
   readonly logger: Logger;
-  /**
-   * First run only (bootstrap.ts): the key the next created API key gets, instead of a random one,
-   * so that an operator-supplied SONDE_ADMIN_TOKEN is stored and hashed by the plugin itself.
-   */
-  readonly apiKeyGenerator?: () => string;
 }
 
 /** The URL users reach Sonde at: `SONDE_PUBLIC_URL`, or the local listener. */
@@ -41,7 +33,7 @@ export function publicUrl(config: Pick<Config, "SONDE_PUBLIC_URL" | "PORT">): st
   return config.SONDE_PUBLIC_URL ?? `http://localhost:${config.PORT}`;
 }
 
-export function createAuth({ orm, config, logger, apiKeyGenerator }: AuthOptions) {
+export function createAuth({ orm, config, logger }: AuthOptions) {
   const baseURL = publicUrl(config);
   const secure = baseURL.startsWith("https:");
   const log = logger.child({ component: "auth" });
@@ -95,20 +87,6 @@ export function createAuth({ orm, config, logger, apiKeyGenerator }: AuthOptions
       level: "warn",
       log: (level, message) => log[level === "debug" ? "debug" : level](message),
     },
-    plugins: [
-      apiKey({
-        // Sonde reads `Authorization: Bearer` itself (resolver.ts) and verifies through the plugin;
-        // no session is faked from a key, so a token can never reach better-auth's own endpoints.
-        enableSessionForAPIKeys: false,
-        defaultPrefix: API_TOKEN_PREFIX,
-        enableMetadata: true,
-        // Keys are stored as SHA-256 hashes (the plugin's default; never disable it).
-        disableKeyHashing: false,
-        // Per key: generous for automation, bounded against a leaked key hammering the API.
-        rateLimit: { enabled: true, timeWindow: 60_000, maxRequests: 600 },
-        ...(apiKeyGenerator !== undefined ? { customKeyGenerator: apiKeyGenerator } : {}),
-      }),
-    ],
   });
 }
 
