@@ -119,7 +119,7 @@ export function createActorResolver({ auth, orm, logger, tokenUsage }: ResolverO
     const wanted = header ?? principal.tenantId;
     const membership =
       wanted === null
-        ? memberships[0]
+        ? (memberships.find((m) => m.tenant.status === "active") ?? memberships[0])
         : memberships.find((m) => m.tenant.id === wanted || m.tenant.slug === wanted);
     // A super user's session switched to a tenant they are not a member of (POST /api/v2/me/tenant).
     if (membership === undefined && principal.superUser && wanted !== null && !principal.boundToTenant) {
