@@ -1,15 +1,30 @@
 import { sql } from "drizzle-orm";
-import { bigserial, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+
+export const TENANT_STATUSES = ["active", "suspended"] as const;
+export type TenantStatus = (typeof TENANT_STATUSES)[number];
+
+/** Plan limits a tenant may carry; a resource names the one that bounds its row count (`quota`). */
+export const TENANT_LIMITS = ["max_users", "max_devices"] as const;
+export type TenantLimit = (typeof TENANT_LIMITS)[number];
 
 /**
  * The kernel's own tables. `tenants` is the registry of tenants (global); the others are tenant-scoped
- * with row-level security (see migrations/0002_kernel_rls.sql). Identity (issue 4) extends tenants.
+ * with row-level security (see migrations/0002_kernel_rls.sql).
  */
 export const tenants = pgTable("tenants", {
   id: uuid("id").primaryKey().defaultRandom(),
   /** Immutable: it names the tenant's bus subjects, queues and registry keys. */
   slug: text("slug").notNull().unique(),
   name: text("name").notNull(),
+  /** A suspended tenant's members cannot sign in or call the API; super users still administer it. */
+  status: text("status", { enum: TENANT_STATUSES }).notNull().default("active"),
+  /** Plan limits; null: unlimited. Enforced by the kernel on create (ResourceSpec.quota). */
+  max_users: integer("max_users"),
+  max_devices: integer("max_devices"),
+  /** Encrypted at rest (AES-256-GCM envelope, docs/encryption.md). */
+  contact_name: text("contact_name"),
+  contact_email: text("contact_email"),
   created_at: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 

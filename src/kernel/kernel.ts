@@ -27,6 +27,9 @@ import type { AnyResource, ChangeContext } from "./resource/types.js";
 import { filterToSql } from "./sql/filter-sql.js";
 import { TenantSlugs } from "./tenancy/slugs.js";
 import { inScope, type Tx } from "./tenancy/transaction.js";
+import { afterCommit } from "./pipeline/after-commit.js";
+import { lockQuota } from "./pipeline/quota.js";
+import type { KernelServices } from "./services.js";
 
 export type Rec = Record<string, unknown>;
 
@@ -53,6 +56,8 @@ export interface WriteOptions {
    * their scan and the action is left alone.
    */
   readonly guard?: Filter;
+  /** Receives the action's output shown to callers (e.g. a generated token), once, after commit. */
+  readonly output?: (values: Record<string, unknown>) => void;
 }
 
 export interface KernelOptions {
@@ -64,6 +69,8 @@ export interface KernelOptions {
   readonly onOutboxWrite?: () => void;
   /** Encrypts and decrypts `encrypted` attributes; required when any resource declares one. */
   readonly keyring?: Keyring;
+  /** Components actions reach after commit (mailer, public URL); see services.ts. */
+  readonly services?: KernelServices;
 }
 
 export const MAX_PAGE_SIZE = 1000;
@@ -255,6 +262,7 @@ export class Kernel {
       tenantId: auth.tenantId,
       record: undefined,
       arguments: args,
+      output: new Map(),
     };
     let values = applyChanges(action, accepted, changeCtx);
     const sm = resource.spec.stateMachine;
@@ -271,8 +279,9 @@ export class Kernel {
     const stored = this.cipher.seal(resource, values);
     const row =
       resource.tenantKey !== undefined ? { ...stored, [resource.tenantKey]: auth.tenantId } : stored;
-    return this.write(auth, resource, action, ctx, async (tx) => {
+    const record = await this.write(auth, resource, action, ctx, async (tx) => {
       await this.assertReferencesVisible(tx, resource, values, ctx);
+      const quota = await lockQuota(tx, resource, this.lookup, auth.tenantId);
       const base = tx.insert(resource.table).values(row);
       const pk = pkColumn(resource);
       const identity = action.upsertIdentity ? resource.spec.identities?.[action.upsertIdentity] : undefined;
@@ -287,9 +296,12 @@ export class Kernel {
             })
             .returning({ id: pk })
         : await base.returning({ id: pk });
+      await quota.verify();
       const id = String(inserted[0]?.id);
       return { id, event: action.name, recordId: id };
     });
+    await this.afterCommit(resource, action, ctx, auth, record, changeCtx.output, opts.output);
+    return record;
   }
 
   async update(
@@ -300,7 +312,7 @@ export class Kernel {
     opts: WriteOptions = {},
   ): Promise<Rec> {
     const action = pickAction(resource, "update", opts.action);
-    return this.modify(resource, action, ctx, id, input, opts.arguments ?? {}, opts.guard);
+    return this.modify(resource, action, ctx, id, input, opts);
   }
 
   async destroy(
@@ -310,7 +322,7 @@ export class Kernel {
     opts: WriteOptions = {},
   ): Promise<void> {
     const action = pickAction(resource, "destroy", opts.action);
-    await this.modify(resource, action, ctx, id, {}, opts.arguments ?? {}, opts.guard);
+    await this.modify(resource, action, ctx, id, {}, opts);
   }
 
   /** Runs any action by name: the entry point for custom actions (routes, jobs, triggers, CLI). */
@@ -318,13 +330,20 @@ export class Kernel {
     resource: AnyResource,
     name: string,
     ctx: ActionContext,
-    params: { id?: string; input?: Readonly<Rec>; arguments?: Readonly<Rec>; guard?: Filter } = {},
+    params: {
+      id?: string;
+      input?: Readonly<Rec>;
+      arguments?: Readonly<Rec>;
+      guard?: Filter;
+      output?: (values: Record<string, unknown>) => void;
+    } = {},
   ): Promise<Rec | undefined> {
     const action = this.action(resource, name);
-    const opts = {
+    const opts: WriteOptions = {
       action: name,
       arguments: params.arguments ?? {},
       ...(params.guard ? { guard: params.guard } : {}),
+      ...(params.output ? { output: params.output } : {}),
     };
     switch (action.type) {
       case "create":
@@ -346,9 +365,11 @@ export class Kernel {
     ctx: ActionContext,
     id: string,
     input: Readonly<Rec>,
-    rawArgs: Readonly<Rec>,
-    guard: Filter | undefined,
+    opts: WriteOptions,
   ): Promise<Rec> {
+    const guard = opts.guard;
+    const rawArgs = opts.arguments ?? {};
+    const output = new Map<string, unknown>();
     const readAuth = await this.authorizeOrAudit(resource, defaultAction(resource, "read"), ctx);
     const auth = await this.authorizeOrAudit(resource, action, ctx);
     if (!validId(resource, id)) throw notFound(resource, id);
@@ -357,7 +378,7 @@ export class Kernel {
     const resolve = fieldResolver(resource, this.lookup);
     let forbiddenRow = false;
     try {
-      return await this.write(auth, resource, action, ctx, async (tx) => {
+      const record = await this.write(auth, resource, action, ctx, async (tx) => {
         const locked = (
           await tx
             .select()
@@ -386,6 +407,7 @@ export class Kernel {
           tenantId: auth.tenantId,
           record: current,
           arguments: args,
+          output,
         };
         const changed = applyChanges(action, accepted, changeCtx);
         await this.assertReferencesVisible(tx, resource, changed, ctx);
@@ -430,6 +452,8 @@ export class Kernel {
         }
         return { id, event: action.name, recordId: id };
       });
+      await this.afterCommit(resource, action, ctx, auth, record, output, opts.output);
+      return record;
     } catch (err) {
       if (forbiddenRow)
         await this.auditForbidden(resource, action, ctx, auth.tenantId, id, "policy filter on record");
@@ -674,6 +698,24 @@ export class Kernel {
         "could not write audit event",
       );
     }
+  }
+
+  private async afterCommit(
+    resource: AnyResource,
+    action: NamedAction,
+    ctx: ActionContext,
+    auth: Authorization,
+    record: Rec,
+    output: ReadonlyMap<string, unknown>,
+    receive: WriteOptions["output"],
+  ): Promise<void> {
+    if (action.afterCommit === undefined && receive === undefined) return;
+    await afterCommit(
+      { action, resourceName: resource.name, record, output, actor: ctx.actor, tenantId: auth.tenantId },
+      this.opts.services ?? {},
+      this.opts.logger,
+      receive,
+    );
   }
 
   private requireId(id: string | undefined): string {

@@ -74,6 +74,11 @@ export const ErrorCatalogue = {
   SONDE_GUARD_FAILED: entry(409, GrpcStatus.FAILED_PRECONDITION, false, "Record no longer matches"),
   SONDE_RATE_LIMITED: entry(429, GrpcStatus.RESOURCE_EXHAUSTED, true, "Too many requests"),
 
+  // Tenants
+  SONDE_TENANT_SUSPENDED: entry(403, GrpcStatus.PERMISSION_DENIED, false, "Tenant suspended"),
+  SONDE_TENANT_LIMIT_REACHED: entry(422, GrpcStatus.RESOURCE_EXHAUSTED, false, "Tenant limit reached"),
+  SONDE_LINK_INVALID: entry(410, GrpcStatus.FAILED_PRECONDITION, false, "Link expired or already used"),
+
   // Bus
   SONDE_BUS_NO_RESPONDERS: entry(503, GrpcStatus.UNAVAILABLE, true, "No responders"),
   SONDE_BUS_TIMEOUT: entry(504, GrpcStatus.DEADLINE_EXCEEDED, true, "Bus request timed out"),

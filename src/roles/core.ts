@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { Kernel } from "../kernel/kernel.js";
 import { OutboxRelay } from "../kernel/outbox.js";
+import type { KernelServices } from "../kernel/services.js";
 import { createTriggerRunner, type TriggerSpec, triggerJobDefinitions } from "../kernel/triggers/index.js";
 import type { Bus } from "../platform/bus/types.js";
 import { SONDE_VERSION } from "../lib/version.js";
@@ -19,6 +20,8 @@ export interface CoreContext {
   readonly logger: Logger;
   readonly runtime: Runtime;
   readonly bus: Bus;
+  /** What actions reach after commit (the mailer for invitation links, the public URL). */
+  readonly services: KernelServices;
 }
 
 export interface CoreServices {
@@ -72,7 +75,13 @@ async function prepareDatabase(config: Config, db: Database, logger: Logger): Pr
 }
 
 /** Starts core's own components: database (migrated), job queue and workers, cluster membership. */
-export async function startCore({ config, logger, runtime, bus }: CoreContext): Promise<CoreServices> {
+export async function startCore({
+  config,
+  logger,
+  runtime,
+  bus,
+  services,
+}: CoreContext): Promise<CoreServices> {
   const db = await openDatabase({
     url: config.DATABASE_URL,
     dataDir: config.SONDE_DATA_DIR,
@@ -98,6 +107,7 @@ export async function startCore({ config, logger, runtime, bus }: CoreContext): 
     resources: coreResources,
     logger,
     keyring,
+    services,
     onOutboxWrite: () => relay.nudge(),
   });
   relay.start();

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { meRoutes } from "../api/auth/me.js";
 import { createActorResolver } from "../api/auth/resolver.js";
+import { invitationRoutes } from "../api/auth/invitation-routes.js";
 import { authRoutes } from "../api/auth/routes.js";
 import { buildHttpServer } from "../api/http/server.js";
 import { devMailboxRoutes } from "../api/routes/dev-mailbox.js";
@@ -9,6 +10,7 @@ import { jsonApiRoutes } from "../api/jsonapi/routes.js";
 import { openApiRoutes } from "../api/openapi/routes.js";
 import { createAuth, publicUrl, startSignIn } from "../domains/identity/auth.js";
 import { bootstrapFirstRun } from "../domains/identity/bootstrap.js";
+import { TokenUsage } from "../domains/identity/token-usage.js";
 import { SondeError } from "../lib/errors.js";
 import { SONDE_VERSION } from "../lib/version.js";
 import { createBus } from "../platform/bus/index.js";
@@ -76,7 +78,8 @@ export async function startProcess(
           await app.register(devMailboxRoutes, { mailbox: devMailbox });
         });
       }
-      const core = await startCore({ config, logger, runtime, bus });
+      const services = { mailer: mail.mailer, publicUrl: publicUrl(config) };
+      const core = await startCore({ config, logger, runtime, bus, services });
       readiness.push(...core.readiness);
       // better-auth works on core's own connection: its tables are global and hold secrets, so
       // they stay outside tenant transactions (migrations/0004_identity.sql).
@@ -84,10 +87,14 @@ export async function startProcess(
       await startSignIn(auth, config, logger);
       // Before the listener: a fresh install serves nothing until it has a tenant and a super user.
       await bootstrapFirstRun({ orm: core.db.orm, auth, config, logger });
-      const resolveActor = createActorResolver({ auth, orm: core.db.orm, logger });
+      const tokenUsage = new TokenUsage(core.db.orm, logger);
+      tokenUsage.start();
+      runtime.add({ name: "token-usage", stop: () => tokenUsage.stop() });
+      const resolveActor = createActorResolver({ auth, orm: core.db.orm, logger, tokenUsage });
       routes.push(async (app) => {
         await app.register(authRoutes, { auth, publicUrl: publicUrl(config) });
-        await app.register(meRoutes, { prefix: "/api/v2", orm: core.db.orm, resolveActor });
+        await app.register(meRoutes, { prefix: "/api/v2", orm: core.db.orm, auth, resolveActor });
+        await app.register(invitationRoutes, { orm: core.db.orm, auth, kernel: core.kernel });
         await app.register(jsonApiRoutes, { prefix: "/api/v2", kernel: core.kernel, resolveActor });
         await app.register(openApiRoutes, { prefix: "/api/v2", kernel: core.kernel });
       });

@@ -3,6 +3,7 @@
  * (or configured) password, and SONDE_ADMIN_TOKEN working as their admin API token; nothing on later
  * starts, and one of each when two cores start together.
  */
+import { createHash } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
@@ -12,7 +13,8 @@ import { createActorResolver } from "../../src/api/auth/resolver.js";
 import { authRoutes } from "../../src/api/auth/routes.js";
 import { testHttpServer } from "../support/http-server.js";
 import { type Auth, createAuth } from "../../src/domains/identity/auth.js";
-import { authApiKey, authUser, memberships } from "../../src/domains/identity/auth.schema.js";
+import { authUser, memberships } from "../../src/domains/identity/auth.schema.js";
+import { apiTokens } from "../../src/domains/identity/identity.schema.js";
 import { type BootstrapConfig, bootstrapFirstRun } from "../../src/domains/identity/bootstrap.js";
 import { tenants } from "../../src/kernel/kernel.schema.js";
 import { migrateUp } from "../../src/platform/db/migrate.js";
@@ -69,7 +71,7 @@ function suite(target: DatabaseTarget) {
       const resolveActor = createActorResolver({ auth, orm: t.db.orm, logger: silentLogger });
       app = await testHttpServer();
       await app.register(authRoutes, { auth, publicUrl: ORIGIN });
-      await app.register(meRoutes, { prefix: "/api/v2", orm: t.db.orm, resolveActor });
+      await app.register(meRoutes, { prefix: "/api/v2", orm: t.db.orm, auth, resolveActor });
       await app.ready();
     });
     afterAll(async () => {
@@ -91,12 +93,12 @@ function suite(target: DatabaseTarget) {
       const [member] = await t.db.orm.select({ role: memberships.role }).from(memberships);
       expect(member).toEqual({ role: "admin" });
 
-      // The token is stored hashed by the plugin, and the plugin's own verification accepts it.
-      const [key] = await t.db.orm.select().from(authApiKey);
-      expect(key?.key).not.toContain(TOKEN);
-      expect(key?.start).toBe("sonde_");
-      const verified = await auth.api.verifyApiKey({ body: { key: TOKEN } });
-      expect(verified.valid).toBe(true);
+      // The token is stored as its SHA-256 with a shown prefix, never in the clear.
+      const [key] = await t.db.orm.select().from(apiTokens);
+      expect(key?.token_hash).toBe(createHash("sha256").update(TOKEN).digest("hex"));
+      expect(JSON.stringify(key)).not.toContain(TOKEN);
+      expect(key?.prefix).toBe(TOKEN.slice(0, 12));
+      expect(key?.scope).toBe("admin");
       const me = await app.inject({
         method: "GET",
         url: "/api/v2/me",
@@ -151,7 +153,7 @@ function suite(target: DatabaseTarget) {
       await bootstrapFirstRun({ orm: t.db.orm, auth, config, logger: other.logger, ...out });
       expect(other.lines.join("")).toContain("SONDE_ADMIN_TOKEN was ignored");
       expect(out.printed).toEqual([]);
-      expect(await t.db.orm.select({ id: authApiKey.id }).from(authApiKey)).toHaveLength(1);
+      expect(await t.db.orm.select({ id: apiTokens.id }).from(apiTokens)).toHaveLength(1);
     });
 
     it("creates one tenant and one user when two cores start at once", async () => {

@@ -2,7 +2,7 @@
  * Sign-in end to end over HTTP: better-auth's routes mounted in Sonde's server, the session and
  * API-token resolver, memberships deciding the tenant, and the JSON:API refusing another tenant.
  */
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { meRoutes } from "../../src/api/auth/me.js";
@@ -11,9 +11,8 @@ import { authRoutes } from "../../src/api/auth/routes.js";
 import { testHttpServer } from "../support/http-server.js";
 import { jsonApiRoutes } from "../../src/api/jsonapi/routes.js";
 import { type Auth, createAuth } from "../../src/domains/identity/auth.js";
-import { authApiKey, authUser } from "../../src/domains/identity/auth.schema.js";
+import { authUser } from "../../src/domains/identity/auth.schema.js";
 import { addMembership } from "../../src/domains/identity/memberships.js";
-import { createApiToken, revokeApiToken } from "../../src/domains/identity/tokens.js";
 import { auditEvents } from "../../src/kernel/kernel.schema.js";
 import {
   type DatabaseTarget,
@@ -51,7 +50,7 @@ function suite(target: DatabaseTarget) {
       const resolveActor = createActorResolver({ auth, orm: t.db.orm, logger: silentLogger });
       app = await testHttpServer();
       await app.register(authRoutes, { auth, publicUrl: ORIGIN });
-      await app.register(meRoutes, { prefix: "/api/v2", orm: t.db.orm, resolveActor });
+      await app.register(meRoutes, { prefix: "/api/v2", orm: t.db.orm, auth, resolveActor });
       await app.register(jsonApiRoutes, { prefix: "/api/v2", kernel: f.kernel, resolveActor });
       await app.ready();
     });
@@ -72,7 +71,7 @@ function suite(target: DatabaseTarget) {
         method,
         url,
         headers,
-        // better-auth's in-memory rate limits are shared by the whole process: one address per suite.
+        // better-auth's rate limits count per address: one address per suite.
         remoteAddress: target.name === "embedded" ? "10.0.0.1" : "10.0.0.2",
         ...(opts.body !== undefined ? { payload: JSON.stringify(opts.body) } : {}),
       });
@@ -154,40 +153,6 @@ function suite(target: DatabaseTarget) {
         headers: { accept: JSONAPI, "x-sonde-tenant": "globex" },
       });
       expect(asB.status).toBe(403);
-    });
-
-    it("lets a read API token read but not write, and refuses revoked and expired tokens", async () => {
-      const { userId } = await signUp("cy@example.com");
-      await addMembership(t.db.orm, f.tenantA, userId, "admin");
-      const token = await createApiToken(auth, { userId, tenantId: f.tenantA, scope: "read", name: "ci" });
-      expect(token.key.startsWith("sonde_")).toBe(true);
-      const [stored] = await t.db.orm.select().from(authApiKey).where(eq(authApiKey.id, token.id));
-      expect(stored?.key).not.toBe(token.key);
-      const bearer = { accept: JSONAPI, authorization: `Bearer ${token.key}` };
-      expect((await call("GET", "/api/v2/notes", { headers: bearer })).status).toBe(200);
-      const post = await call("POST", "/api/v2/notes", {
-        headers: { ...bearer, "content-type": JSONAPI },
-        body: { data: { type: "notes", attributes: { title: "nope", owner_id: userId } } },
-      });
-      expect(post.status).toBe(403);
-      expect((await call("GET", "/api/v2/me", { headers: bearer })).json).toMatchObject({ scopes: ["read"] });
-
-      await revokeApiToken(auth, userId, token.id);
-      expect((await call("GET", "/api/v2/notes", { headers: bearer })).status).toBe(401);
-
-      const old = await createApiToken(auth, { userId, tenantId: f.tenantA, scope: "write", name: "old" });
-      await t.db.orm
-        .update(authApiKey)
-        .set({ expiresAt: sql`now() - interval '1 minute'` })
-        .where(eq(authApiKey.id, old.id));
-      const expired = await call("GET", "/api/v2/notes", {
-        headers: { accept: JSONAPI, authorization: `Bearer ${old.key}` },
-      });
-      expect(expired.status).toBe(401);
-      const unknown = await call("GET", "/api/v2/notes", {
-        headers: { accept: JSONAPI, authorization: "Bearer sonde_nope" },
-      });
-      expect(unknown.status).toBe(401);
     });
 
     it("lets a super user act in another tenant with X-Sonde-Tenant, audited as a bypass", async () => {

@@ -14,7 +14,12 @@ import { meRoutes } from "../../src/api/auth/me.js";
 import { createActorResolver } from "../../src/api/auth/resolver.js";
 import { authRoutes } from "../../src/api/auth/routes.js";
 import { type Auth, type AuthConfig, createAuth, startSignIn } from "../../src/domains/identity/auth.js";
-import { authAccount, authUser, authVerification } from "../../src/domains/identity/auth.schema.js";
+import {
+  authAccount,
+  authRateLimit,
+  authUser,
+  authVerification,
+} from "../../src/domains/identity/auth.schema.js";
 import { addMembership } from "../../src/domains/identity/memberships.js";
 import type { DevMailbox, StoredMail } from "../../src/platform/mail/dev-mailbox.js";
 import { cookieHeader, createTestUser, linkIn, testMailer } from "../support/auth.js";
@@ -63,7 +68,7 @@ interface CallOptions {
 }
 
 let addresses = 0;
-/** A client address no other test used: rate-limit counters live for the whole process. */
+/** A client address no other test used: rate-limit counters are shared by a suite's instances. */
 function freshAddress(): string {
   addresses += 1;
   return `10.1.${Math.floor(addresses / 250)}.${(addresses % 250) + 1}`;
@@ -121,7 +126,7 @@ function suite(target: DatabaseTarget) {
       const resolveActor = createActorResolver({ auth: a, orm: t.db.orm, logger: silentLogger });
       const server = await testHttpServer();
       await server.register(authRoutes, { auth: a, publicUrl });
-      await server.register(meRoutes, { prefix: "/api/v2", orm: t.db.orm, resolveActor });
+      await server.register(meRoutes, { prefix: "/api/v2", orm: t.db.orm, auth: a, resolveActor });
       await server.ready();
       return server;
     }
@@ -550,7 +555,7 @@ function suite(target: DatabaseTarget) {
         expect(await me(second)).toBe(401);
       });
 
-      it("answers the 11th sign-in a minute from one address with 429, and not another address", async () => {
+      it("answers the 11th sign-in a minute from one address with 429 on every core, and not another address", async () => {
         const email = "guess@example.com";
         await member(email);
         for (let i = 0; i < 10; i++) {
@@ -559,6 +564,16 @@ function suite(target: DatabaseTarget) {
         const limited = await signIn(email, PASSWORD);
         expect(limited.status).toBe(429);
         expect(sessionCookie(limited.cookies)).toBeUndefined();
+        // The counter is in the database: another core (another instance on the same database)
+        // refuses the same address too.
+        const counters = await t.db.orm.select().from(authRateLimit);
+        expect(counters.some((c) => c.key.includes(address) && c.count === 10)).toBe(true);
+        const otherCore = await inject(httpsApp, "POST", "/api/auth/sign-in/email", {
+          address,
+          origin: HTTPS_ORIGIN,
+          body: { email, password: PASSWORD },
+        });
+        expect(otherCore.status).toBe(429);
         const elsewhere = await call("POST", "/api/auth/sign-in/email", {
           address: freshAddress(),
           body: { email, password: "wrong again" },

@@ -1,17 +1,25 @@
 /**
  * `GET /api/v2/me`: who the credentials name, the tenant they act in and with which role, and the
- * user's memberships (for a tenant switcher). Plain JSON: it describes the caller, not a resource.
+ * user's memberships (for a tenant switcher). `POST /api/v2/me/tenant` is the switch: a signed-in
+ * member of several tenants picks the one their session acts in. Plain JSON: these describe the
+ * caller, not a resource.
  */
 import type { FastifyPluginAsync } from "fastify";
+import { z } from "zod";
+import type { Auth } from "../../domains/identity/auth.js";
 import { findTenant, findUser, listMemberships } from "../../domains/identity/memberships.js";
 import { SondeError } from "../../lib/errors.js";
 import type { Orm } from "../../platform/db/types.js";
 import { type ActorResolver, authenticate } from "./actor.js";
+import { fetchHeaders } from "./fetch.js";
 
 export interface MeRoutesOptions {
   readonly orm: Orm;
+  readonly auth: Auth;
   readonly resolveActor: ActorResolver;
 }
+
+const switchSchema = z.strictObject({ tenant: z.string().trim().min(1).max(100) });
 
 export const meRoutes: FastifyPluginAsync<MeRoutesOptions> = async (app, opts) => {
   app.get("/me", async (request, reply) => {
@@ -38,9 +46,37 @@ export const meRoutes: FastifyPluginAsync<MeRoutesOptions> = async (app, opts) =
       role: actor.role,
       ...(actor.scopes !== undefined ? { scopes: actor.scopes } : {}),
       memberships: memberships.map((m) => ({
-        tenant: { id: m.tenant.id, slug: m.tenant.slug, name: m.tenant.name },
+        tenant: { id: m.tenant.id, slug: m.tenant.slug, name: m.tenant.name, status: m.tenant.status },
         role: m.role,
       })),
     };
+  });
+
+  app.post("/me/tenant", async (request, reply) => {
+    if (request.headers.authorization !== undefined) {
+      throw new SondeError("SONDE_BAD_REQUEST", "an API token acts only in its own tenant: switch a session");
+    }
+    const parsed = switchSchema.safeParse(request.body);
+    if (!parsed.success) {
+      throw new SondeError("SONDE_VALIDATION_FAILED", "tenant: a tenant slug or id is required", {
+        pointer: "/tenant",
+      });
+    }
+    const found = await opts.auth.api.getSession({ headers: fetchHeaders(request) });
+    if (found === null) throw new SondeError("SONDE_UNAUTHENTICATED", "sign in to switch tenants");
+    const wanted = parsed.data.tenant;
+    const tenant = await findTenant(opts.orm, wanted);
+    const member = (await listMemberships(opts.orm, found.user.id)).find((m) => m.tenant.id === tenant?.id);
+    // A super user needs no membership, but still names a tenant that exists.
+    if (tenant === undefined || (member === undefined && found.user.superUser !== true)) {
+      throw new SondeError("SONDE_FORBIDDEN", "you are not a member of that tenant");
+    }
+    if (tenant.status === "suspended" && found.user.superUser !== true) {
+      throw new SondeError("SONDE_TENANT_SUSPENDED", `tenant ${tenant.slug} is suspended`);
+    }
+    const ctx = await opts.auth.$context;
+    await ctx.internalAdapter.updateSession(found.session.token, { activeTenantId: tenant.id });
+    void reply.header("cache-control", "no-store");
+    return { tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name }, role: member?.role ?? "admin" };
   });
 };

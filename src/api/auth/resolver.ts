@@ -7,14 +7,16 @@
 import type { FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { Scope, UserActor } from "../../kernel/actor.js";
-import { API_TOKEN_PREFIX, type Auth } from "../../domains/identity/auth.js";
+import type { Auth } from "../../domains/identity/auth.js";
 import {
   auditTenantEntry,
   findTenant,
   findUser,
   listMemberships,
+  type TenantRef,
 } from "../../domains/identity/memberships.js";
-import { tokenMetadataSchema } from "../../domains/identity/tokens.js";
+import type { TokenUsage } from "../../domains/identity/token-usage.js";
+import { verifyApiToken } from "../../domains/identity/tokens.js";
 import { SondeError } from "../../lib/errors.js";
 import type { Orm } from "../../platform/db/types.js";
 import { type ActorResolver, bearerToken } from "./actor.js";
@@ -37,32 +39,32 @@ export interface ResolverOptions {
   readonly auth: Auth;
   readonly orm: Orm;
   readonly logger: Logger;
+  /** Where token use is counted (batched); none: not counted. */
+  readonly tokenUsage?: TokenUsage;
 }
 
-export function createActorResolver({ auth, orm, logger }: ResolverOptions): ActorResolver {
-  async function fromToken(token: string): Promise<Principal | null> {
-    // Not one of ours: no lookup, no rate-limit slot spent on someone else's token.
-    if (!token.startsWith(API_TOKEN_PREFIX)) return null;
-    const result = await auth.api.verifyApiKey({ body: { key: token } });
-    if (!result.valid || result.key === null) {
-      if (result.error?.code === "RATE_LIMITED" || result.error?.code === "USAGE_EXCEEDED") {
-        throw new SondeError("SONDE_RATE_LIMITED", "this API token has made too many requests");
-      }
+function suspended(tenant: TenantRef): SondeError {
+  return new SondeError("SONDE_TENANT_SUSPENDED", `tenant ${tenant.slug} is suspended`, {
+    meta: { tenant: tenant.slug },
+  });
+}
+
+export function createActorResolver({ auth, orm, logger, tokenUsage }: ResolverOptions): ActorResolver {
+  async function fromToken(token: string, ip: string): Promise<Principal | null> {
+    const verified = await verifyApiToken(orm, token);
+    if (typeof verified === "string") {
+      if (verified !== "unknown") logger.debug({ refusal: verified }, "API token refused");
       return null;
     }
-    const metadata = tokenMetadataSchema.safeParse(result.key.metadata);
-    if (!metadata.success) {
-      logger.warn({ keyId: result.key.id }, "API token without a tenant and scope refused");
-      return null;
-    }
-    const user = await findUser(orm, result.key.referenceId);
+    const user = await findUser(orm, verified.userId);
     if (user === undefined || user.status !== "active") return null;
+    tokenUsage?.record(verified.id, ip);
     return {
       userId: user.id,
       superUser: user.superUser,
-      tenantId: metadata.data.tenantId,
+      tenantId: verified.tenantId,
       boundToTenant: true,
-      scopes: [metadata.data.scope],
+      scopes: [verified.scope],
     };
   }
 
@@ -80,18 +82,21 @@ export function createActorResolver({ auth, orm, logger }: ResolverOptions): Act
 
   return async (request) => {
     const token = bearerToken(request);
-    const principal = token !== undefined ? await fromToken(token) : await fromSession(request);
-    if (principal === null) return null;
+    const found = token !== undefined ? await fromToken(token, request.ip) : await fromSession(request);
+    if (found === null) return null;
+    const principal: Principal = found;
     const scopes = principal.scopes !== undefined ? { scopes: principal.scopes } : {};
     const named = request.headers[TENANT_HEADER];
     const header = typeof named === "string" && named.trim() !== "" ? named.trim() : undefined;
 
-    if (header !== undefined && principal.superUser) {
-      const tenant = await findTenant(orm, header);
-      if (tenant === undefined) throw new SondeError("SONDE_FORBIDDEN", `no tenant ${header}`);
+    /** A super user entering a tenant as admin, with or without a membership there; audited. */
+    async function enter(slugOrId: string, via: string): Promise<UserActor> {
+      const tenant = await findTenant(orm, slugOrId);
+      if (tenant === undefined) throw new SondeError("SONDE_FORBIDDEN", `no tenant ${slugOrId}`);
       if (principal.boundToTenant && principal.tenantId !== tenant.id) {
         throw new SondeError("SONDE_FORBIDDEN", "this API token acts only in its own tenant");
       }
+      // Super users still enter a suspended tenant: they are the ones who resume it.
       const actor: UserActor = {
         kind: "user",
         id: principal.userId,
@@ -101,19 +106,25 @@ export function createActorResolver({ auth, orm, logger }: ResolverOptions): Act
         ...scopes,
       };
       await auditTenantEntry(orm, actor, tenant.id, {
-        via: "X-Sonde-Tenant",
+        via,
         method: request.method,
         path: request.url.split("?")[0],
       });
       return actor;
     }
 
+    if (header !== undefined && principal.superUser) return enter(header, "X-Sonde-Tenant");
+
     const memberships = await listMemberships(orm, principal.userId);
     const wanted = header ?? principal.tenantId;
     const membership =
       wanted === null
-        ? memberships[0]
+        ? (memberships.find((m) => m.tenant.status === "active") ?? memberships[0])
         : memberships.find((m) => m.tenant.id === wanted || m.tenant.slug === wanted);
+    // A super user's session switched to a tenant they are not a member of (POST /api/v2/me/tenant).
+    if (membership === undefined && principal.superUser && wanted !== null && !principal.boundToTenant) {
+      return enter(wanted, "session");
+    }
     if (membership === undefined) {
       throw new SondeError(
         "SONDE_FORBIDDEN",
@@ -123,6 +134,7 @@ export function createActorResolver({ auth, orm, logger }: ResolverOptions): Act
     if (principal.boundToTenant && membership.tenant.id !== principal.tenantId) {
       throw new SondeError("SONDE_FORBIDDEN", "this API token acts only in its own tenant");
     }
+    if (membership.tenant.status === "suspended" && !principal.superUser) throw suspended(membership.tenant);
     return {
       kind: "user",
       id: principal.userId,

@@ -43,13 +43,17 @@ export function registerResourceRoutes(app: FastifyInstance, deps: Deps, resourc
       const s = scope(deps, request);
       const q = parseQuery(kernel, resource, request.query as Query, "single");
       const input = parseDocument(resource, request.body, { kind: "create", clientIds }, relatedType);
+      const out = actionOutput();
       const record = await kernel.create(resource, s.ctx, input.attributes, {
         action: create,
         arguments: input.arguments,
+        output: out.receive,
       });
       const { document, self } = await recordDocument(deps, s, resource, record, q);
       void reply.header("location", self);
-      return send(reply, 201, document);
+      // A generated secret is shown here once: no cache may keep it.
+      if (out.meta !== undefined) void reply.header("cache-control", "no-store");
+      return send(reply, 201, out.with(document));
     });
   }
 
@@ -91,11 +95,25 @@ export function registerResourceRoutes(app: FastifyInstance, deps: Deps, resourc
         await kernel.destroy(resource, s.ctx, id, { action: name, arguments: input.arguments });
         return reply.status(204).send();
       }
+      const out = actionOutput();
       const record = await kernel.update(resource, s.ctx, id, input.attributes, {
         action: name,
         arguments: input.arguments,
+        output: out.receive,
       });
-      return send(reply, 200, (await recordDocument(deps, s, resource, record, q)).document);
+      return send(reply, 200, out.with((await recordDocument(deps, s, resource, record, q)).document));
     });
   }
+}
+
+/** Collects what an action outputs (ActionSpec.output) into the document's top-level `meta`. */
+function actionOutput() {
+  const out = {
+    meta: undefined as Record<string, unknown> | undefined,
+    receive: (values: Record<string, unknown>) => {
+      if (Object.keys(values).length > 0) out.meta = values;
+    },
+    with: (document: object): object => (out.meta === undefined ? document : { ...document, meta: out.meta }),
+  };
+  return out;
 }

@@ -41,6 +41,12 @@ export function resourcePaths(kernel: Kernel, resource: AnyResource): ResourcePa
         data: ref(P),
         included: { type: "array", items: ref("ResourceObject") },
         links: ref("SelfLinks"),
+        meta: {
+          type: "object",
+          description:
+            "What a write action hands back once beside the record: a generated secret (`token` of an API token, never shown again) or how a follow-up went (`mail` of an invitation).",
+          additionalProperties: true,
+        },
       },
       required: ["data"],
     },

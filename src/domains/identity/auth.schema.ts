@@ -1,8 +1,8 @@
-import { boolean, index, integer, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
 import { tenants } from "../../kernel/kernel.schema.js";
 
 /**
- * better-auth's tables (user, session, account, verification, apikey) and Sonde's memberships.
+ * better-auth's tables (user, session, account, verification, rate_limit) and Sonde's memberships.
  *
  * better-auth's drizzle adapter finds a field by the table's property key, so the keys below are
  * better-auth's own field names (camelCase) while the columns stay snake_case like the rest of
@@ -86,42 +86,16 @@ export const authVerification = pgTable(
   (t) => [index("verification_identifier").on(t.identifier)],
 );
 
-/** API tokens (the api-key plugin): `key` is the SHA-256 of the token, `start` its shown prefix. */
-export const authApiKey = pgTable(
-  "apikey",
-  {
-    id: text("id").primaryKey(),
-    configId: text("config_id").notNull().default("default"),
-    name: text("name"),
-    start: text("start"),
-    referenceId: text("reference_id")
-      .notNull()
-      .references(() => authUser.id, { onDelete: "cascade" }),
-    prefix: text("prefix"),
-    key: text("key").notNull(),
-    refillInterval: integer("refill_interval"),
-    refillAmount: integer("refill_amount"),
-    lastRefillAt: timestamp("last_refill_at", { withTimezone: true }),
-    enabled: boolean("enabled").notNull().default(true),
-    rateLimitEnabled: boolean("rate_limit_enabled").notNull().default(true),
-    rateLimitTimeWindow: integer("rate_limit_time_window"),
-    rateLimitMax: integer("rate_limit_max"),
-    requestCount: integer("request_count").notNull().default(0),
-    remaining: integer("remaining"),
-    lastRequest: timestamp("last_request", { withTimezone: true }),
-    expiresAt: timestamp("expires_at", { withTimezone: true }),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
-    permissions: text("permissions"),
-    /** JSON: `{ tenantId, scope }`, set by Sonde when the token is created. */
-    metadata: text("metadata"),
-  },
-  (t) => [
-    index("apikey_key").on(t.key),
-    index("apikey_reference_id").on(t.referenceId),
-    index("apikey_config_id").on(t.configId),
-  ],
-);
+/**
+ * better-auth's rate-limit counters (`rateLimit.storage: "database"`): in the database, so that every
+ * core process counts the same sign-in attempts.
+ */
+export const authRateLimit = pgTable("rate_limit", {
+  id: text("id").primaryKey(),
+  key: text("key").notNull().unique(),
+  count: integer("count").notNull(),
+  lastRequest: bigint("last_request", { mode: "number" }).notNull(),
+});
 
 export const MEMBERSHIP_ROLES = ["viewer", "operator", "admin"] as const;
 
@@ -151,5 +125,5 @@ export const authSchema = {
   session: authSession,
   account: authAccount,
   verification: authVerification,
-  apikey: authApiKey,
+  rateLimit: authRateLimit,
 };

@@ -1,19 +1,18 @@
 /**
- * Sonde's better-auth instance: sessions, the sign-in methods (email + password with a confirmed
- * address, magic link, password reset, GitHub, Google and a generic OIDC provider) and API tokens
- * (the api-key plugin), stored through the drizzle adapter on Sonde's own database (PGlite or
- * PostgreSQL). Sonde writes none of this itself (design principle 4); what it adds is the tenant:
- * memberships, the session's active tenant and the API token's tenant and scope (resolver.ts in the
- * API layer). Sign-up is closed: users come from invitations, the CLI and the first run, and no
- * sign-in method creates one (docs/sign-in.md).
+ * Sonde's better-auth instance: sessions and the sign-in methods (email + password with a confirmed
+ * address, magic link, password reset, GitHub, Google and a generic OIDC provider), stored through
+ * the drizzle adapter on Sonde's own database (PGlite or PostgreSQL). Sonde writes none of this
+ * itself (design principle 4); what it adds is the tenant: memberships and the session's active
+ * tenant (resolver.ts in the API layer). API tokens are Sonde's own tenant-scoped resource
+ * (resources/api-token.ts), not better-auth's. Sign-up is closed: users come from invitations, the
+ * CLI and the first run, and no sign-in method creates one (docs/sign-in.md).
  */
-import { apiKey } from "@better-auth/api-key";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { genericOAuth, magicLink } from "better-auth/plugins";
 import { eq } from "drizzle-orm";
 import type { Logger } from "pino";
-import { API_TOKEN_PREFIX, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../../lib/credentials.js";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../../lib/credentials.js";
 import type { Config } from "../../platform/config/index.js";
 import type { Orm } from "../../platform/db/types.js";
 import type { Mailer } from "../../platform/mail/types.js";
@@ -22,8 +21,6 @@ import { authSchema, authUser } from "./auth.schema.js";
 
 /** Mounted here by the HTTP layer; better-auth needs it to route and to build its links. */
 export const AUTH_BASE_PATH = "/api/auth";
-
-export { API_TOKEN_PREFIX };
 
 /**
  * The header the HTTP layer sets to the client address Fastify determined (honouring its proxy
@@ -58,11 +55,6 @@ export interface AuthOptions {
   readonly logger: Logger;
   /** Sends the magic-link, address-confirmation and password-reset mails. */
   readonly mailer: Mailer;
-  /**
-   * First run only (bootstrap.ts): the key the next created API key gets, instead of a random one,
-   * so that an operator-supplied SONDE_ADMIN_TOKEN is stored and hashed by the plugin itself.
-   */
-  readonly apiKeyGenerator?: () => string;
 }
 
 /** The URL users reach Sonde at: `SONDE_PUBLIC_URL`, or the local listener. */
@@ -138,7 +130,7 @@ function oidcProviders(config: SignInProviderConfig) {
   ];
 }
 
-export function createAuth({ orm, config, logger, mailer, apiKeyGenerator }: AuthOptions) {
+export function createAuth({ orm, config, logger, mailer }: AuthOptions) {
   const baseURL = publicUrl(config);
   const secure = baseURL.startsWith("https:");
   const log = logger.child({ component: "auth" });
@@ -217,11 +209,11 @@ export function createAuth({ orm, config, logger, mailer, apiKeyGenerator }: Aut
         activeTenantId: { type: "string", required: false, input: false },
       },
     },
-    // In-memory counters: per core process, lost on restart. The shared table (storage "database")
-    // replaces them once its migration is in.
+    // Counters in the `rate_limit` table (model `rateLimit` in authSchema), so that every core process
+    // counts the same attempts and a restart forgets none.
     rateLimit: {
       enabled: true,
-      storage: "memory",
+      storage: "database",
       ...DEFAULT_RATE_LIMIT,
       customRules: SIGN_IN_RATE_LIMITS,
     },
@@ -252,18 +244,6 @@ export function createAuth({ orm, config, logger, mailer, apiKeyGenerator }: Aut
         },
       }),
       genericOAuth({ config: oidcProviders(config) }),
-      apiKey({
-        // Sonde reads `Authorization: Bearer` itself (resolver.ts) and verifies through the plugin;
-        // no session is faked from a key, so a token can never reach better-auth's own endpoints.
-        enableSessionForAPIKeys: false,
-        defaultPrefix: API_TOKEN_PREFIX,
-        enableMetadata: true,
-        // Keys are stored as SHA-256 hashes (the plugin's default; never disable it).
-        disableKeyHashing: false,
-        // Per key: generous for automation, bounded against a leaked key hammering the API.
-        rateLimit: { enabled: true, timeWindow: 60_000, maxRequests: 600 },
-        ...(apiKeyGenerator !== undefined ? { customKeyGenerator: apiKeyGenerator } : {}),
-      }),
     ],
   });
 }

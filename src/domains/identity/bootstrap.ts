@@ -10,7 +10,6 @@
  * transaction, so a crash leaves nothing half made and no password printed for a user that is not there.
  */
 import { randomBytes } from "node:crypto";
-import { defaultKeyHasher } from "@better-auth/api-key";
 import { asc, eq, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { tenants } from "../../kernel/kernel.schema.js";
@@ -20,9 +19,10 @@ import type { Config } from "../../platform/config/index.js";
 import type { Orm } from "../../platform/db/types.js";
 import type { Mailer } from "../../platform/mail/types.js";
 import { type Auth, createAuth } from "./auth.js";
-import { authApiKey, authUser, memberships } from "./auth.schema.js";
+import { authUser, memberships } from "./auth.schema.js";
 import { passwordBox } from "./bootstrap-box.js";
-import { createApiToken } from "./tokens.js";
+import { apiTokens } from "./identity.schema.js";
+import { hashSecret, TOKEN_SHOWN_LENGTH } from "./secrets.js";
 
 /** The tenant a fresh install starts with. */
 export const DEFAULT_TENANT = { slug: "default", name: "Default" } as const;
@@ -110,10 +110,9 @@ async function adminTenant(tx: Tx): Promise<string> {
 async function createSuperUser(tx: Tx, options: BootstrapOptions, passwordHash: string): Promise<string> {
   const { config, logger } = options;
   const token = config.SONDE_ADMIN_TOKEN;
-  // A better-auth instance on this transaction: its writes commit or roll back with ours. Its key
-  // generator hands out the operator's token, so the plugin stores and hashes it as any other key.
-  // It only writes the user, the password and the token: no sign-in provider (whose discovery would
-  // fetch over the network inside this transaction) and no mail.
+  // A better-auth instance on this transaction: its writes commit or roll back with ours. It only
+  // writes the user and the password: no sign-in provider (whose discovery would fetch over the
+  // network inside this transaction) and no mail.
   const txAuth = createAuth({
     orm: tx,
     config: {
@@ -123,7 +122,6 @@ async function createSuperUser(tx: Tx, options: BootstrapOptions, passwordHash: 
     },
     logger,
     mailer: NO_MAIL,
-    ...(token !== undefined ? { apiKeyGenerator: () => token } : {}),
   });
   const ctx = await txAuth.$context;
   const user = await ctx.internalAdapter.createUser(
@@ -145,16 +143,24 @@ async function createSuperUser(tx: Tx, options: BootstrapOptions, passwordHash: 
     .values({ tenant_id: tenantId, user_id: user.id, role: "admin" })
     .onConflictDoUpdate({ target: [memberships.tenant_id, memberships.user_id], set: { role: "admin" } });
   if (token !== undefined) {
-    await createApiToken(txAuth, { userId: user.id, tenantId, scope: "admin", name: "SONDE_ADMIN_TOKEN" });
+    // Stored like every API token (resources/api-token.ts): its SHA-256 and the shown prefix only.
+    await tx.insert(apiTokens).values({
+      tenant_id: tenantId,
+      user_id: user.id,
+      name: "SONDE_ADMIN_TOKEN",
+      prefix: token.slice(0, TOKEN_SHOWN_LENGTH),
+      token_hash: hashSecret(token),
+      scope: "admin",
+    });
   }
   return user.id;
 }
 
 /** A later start with SONDE_ADMIN_TOKEN set: say so when it is not the registered token. */
 async function warnIfTokenIgnored(orm: Orm, token: string, logger: Logger): Promise<void> {
-  const hashed = await defaultKeyHasher(token);
+  const hashed = hashSecret(token);
   const [row] = await inScope(orm, { tenantId: null, bypass: true }, (tx) =>
-    tx.select({ id: authApiKey.id }).from(authApiKey).where(eq(authApiKey.key, hashed)).limit(1),
+    tx.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.token_hash, hashed)).limit(1),
   );
   if (row === undefined) {
     logger.warn(

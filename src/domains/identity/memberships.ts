@@ -7,7 +7,7 @@
 import { asc, eq } from "drizzle-orm";
 import type { Actor, Role } from "../../kernel/actor.js";
 import { writeAudit } from "../../kernel/audit.js";
-import { tenants } from "../../kernel/kernel.schema.js";
+import { type TenantStatus, tenants } from "../../kernel/kernel.schema.js";
 import { inScope } from "../../kernel/tenancy/transaction.js";
 import type { Orm } from "../../platform/db/types.js";
 import { authUser, memberships } from "./auth.schema.js";
@@ -16,6 +16,7 @@ export interface TenantRef {
   readonly id: string;
   readonly slug: string;
   readonly name: string;
+  readonly status: TenantStatus;
 }
 
 export interface Membership {
@@ -38,7 +39,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export async function listMemberships(orm: Orm, userId: string): Promise<Membership[]> {
   const rows = await inScope(orm, { tenantId: null, bypass: true }, (tx) =>
     tx
-      .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, role: memberships.role })
+      .select({
+        id: tenants.id,
+        slug: tenants.slug,
+        name: tenants.name,
+        status: tenants.status,
+        role: memberships.role,
+      })
       .from(memberships)
       .innerJoin(tenants, eq(tenants.id, memberships.tenant_id))
       .where(eq(memberships.user_id, userId))
@@ -61,7 +68,7 @@ export async function addMembership(orm: Orm, tenantId: string, userId: string, 
 export async function findTenant(orm: Orm, slugOrId: string): Promise<TenantRef | undefined> {
   const where = UUID.test(slugOrId) ? eq(tenants.id, slugOrId) : eq(tenants.slug, slugOrId);
   const [row] = await orm
-    .select({ id: tenants.id, slug: tenants.slug, name: tenants.name })
+    .select({ id: tenants.id, slug: tenants.slug, name: tenants.name, status: tenants.status })
     .from(tenants)
     .where(where);
   return row;

@@ -1,47 +1,52 @@
 /**
- * API tokens: better-auth's api-key plugin stores and verifies them (hashed, with a shown prefix,
- * expiry, usage counters); Sonde adds the tenant the token acts in and its scope, kept in the key's
- * metadata. The metadata is checked again on every use (resolver.ts), so a token whose owner lost
- * the membership stops working at once.
+ * API token verification: the lookup the actor resolver makes for `Authorization: Bearer sonde_…`,
+ * before any tenant is known. It reads one row by the token's hash as `sonde_system` (the explicit
+ * cross-tenant role): authenticating a request is not an action on tenant data. Creating and revoking
+ * tokens are actions of the `api_token` resource (resources/api-token.ts).
  */
-import { z } from "zod";
-import { SCOPES, type Scope } from "../../kernel/actor.js";
-import type { Auth } from "./auth.js";
+import { eq } from "drizzle-orm";
+import type { Scope } from "../../kernel/actor.js";
+import { inScope } from "../../kernel/tenancy/transaction.js";
+import { API_TOKEN_PREFIX } from "../../lib/credentials.js";
+import type { Orm } from "../../platform/db/types.js";
+import { apiTokens } from "./identity.schema.js";
+import { hashSecret, sameHash } from "./secrets.js";
 
-export const tokenMetadataSchema = z.object({ tenantId: z.uuid(), scope: z.enum(SCOPES) });
-export type TokenMetadata = z.infer<typeof tokenMetadataSchema>;
-
-export interface CreateTokenInput {
-  readonly userId: string;
-  readonly tenantId: string;
-  readonly scope: Scope;
-  readonly name: string;
-  /** Seconds until the token expires; none: it lives until revoked. */
-  readonly expiresIn?: number;
-}
-
-export interface CreatedToken {
+export interface VerifiedToken {
   readonly id: string;
-  /** The token itself: shown once, stored only as a hash. */
-  readonly key: string;
-  readonly start: string | null;
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly scope: Scope;
 }
 
-/** Creates a token for a user in one tenant. The caller has checked that it may (admin, or the user). */
-export async function createApiToken(auth: Auth, input: CreateTokenInput): Promise<CreatedToken> {
-  const metadata: TokenMetadata = { tenantId: input.tenantId, scope: input.scope };
-  const created = await auth.api.createApiKey({
-    body: {
-      userId: input.userId,
-      name: input.name,
-      metadata,
-      ...(input.expiresIn !== undefined ? { expiresIn: input.expiresIn } : {}),
-    },
-  });
-  return { id: created.id, key: created.key, start: created.start ?? null };
-}
+export type TokenRefusal = "unknown" | "revoked" | "expired";
 
-/** Revokes a token: it stays listed (disabled) but no longer authenticates. */
-export async function revokeApiToken(auth: Auth, userId: string, keyId: string): Promise<void> {
-  await auth.api.updateApiKey({ body: { keyId, userId, enabled: false } });
+/** The token's row when it is known, not revoked and not expired; otherwise why not. */
+export async function verifyApiToken(
+  orm: Orm,
+  token: string,
+  now = new Date(),
+): Promise<VerifiedToken | TokenRefusal> {
+  if (!token.startsWith(API_TOKEN_PREFIX)) return "unknown";
+  const hash = hashSecret(token);
+  const [row] = await inScope(orm, { tenantId: null, bypass: true }, (tx) =>
+    tx
+      .select({
+        id: apiTokens.id,
+        tenantId: apiTokens.tenant_id,
+        userId: apiTokens.user_id,
+        scope: apiTokens.scope,
+        hash: apiTokens.token_hash,
+        expiresAt: apiTokens.expires_at,
+        revokedAt: apiTokens.revoked_at,
+      })
+      .from(apiTokens)
+      .where(eq(apiTokens.token_hash, hash))
+      .limit(1),
+  );
+  // The index found the row by equality; compare again in constant time before trusting it.
+  if (row === undefined || !sameHash(row.hash, hash)) return "unknown";
+  if (row.revokedAt !== null) return "revoked";
+  if (row.expiresAt !== null && row.expiresAt.getTime() <= now.getTime()) return "expired";
+  return { id: row.id, tenantId: row.tenantId, userId: row.userId, scope: row.scope };
 }

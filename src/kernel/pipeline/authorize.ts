@@ -1,5 +1,5 @@
 import { SondeError } from "../../lib/errors.js";
-import type { Actor } from "../actor.js";
+import type { Actor, Scope } from "../actor.js";
 import type { Filter } from "../filter.js";
 import { evaluatePolicies } from "../policy/evaluate.js";
 import type { ActionSpec, AnyResource } from "../resource/types.js";
@@ -26,12 +26,17 @@ export interface Authorization {
 
 export type NamedAction = ActionSpec<AnyResource["table"]> & { readonly name: string };
 
-/** Token scopes gate action types before any policy: read tokens never write. */
-function scopeAllows(actor: Actor, action: NamedAction): boolean {
+const SCOPE_RANK: Readonly<Record<Scope, number>> = { read: 0, write: 1, admin: 2 };
+
+/**
+ * Token scopes gate action types before any policy: read tokens never write, and a resource may ask
+ * more of every token (users and tokens need `admin`, so a write token cannot mint an admin token).
+ */
+function scopeAllows(actor: Actor, action: NamedAction, resource: AnyResource): boolean {
   if (actor.kind !== "user" || actor.scopes === undefined) return true;
-  if (actor.scopes.includes("admin")) return true;
-  if (action.type === "read") return actor.scopes.includes("read") || actor.scopes.includes("write");
-  return actor.scopes.includes("write");
+  const least = resource.spec.minimumScope ?? "read";
+  const needed = Math.max(SCOPE_RANK[action.type === "read" ? "read" : "write"], SCOPE_RANK[least]);
+  return actor.scopes.some((s) => SCOPE_RANK[s] >= needed);
 }
 
 /**
@@ -54,7 +59,7 @@ export function authorize(resource: AnyResource, action: NamedAction, ctx: Actio
     new SondeError("SONDE_FORBIDDEN", `not allowed to ${action.name} ${resource.plural}`, {
       meta: { resource: resource.name, action: action.name, reason: why },
     });
-  if (!scopeAllows(actor, action)) throw refused("token scope");
+  if (!scopeAllows(actor, action, resource)) throw refused("token scope");
   const outcome = evaluatePolicies(resource.spec.policies, {
     actor,
     resource: resource.name,

@@ -210,7 +210,10 @@ function verifyPolicies<T extends PgTable>(
         for (const c of checks) {
           if (c.kind !== "filter") continue;
           for (const f of filterFields(c.filter(ctx))) {
-            if (!has(f)) throw bad(spec.name, `policy filter "${c.describe}" names unknown attribute ${f}`);
+            // A calculation is allowed: reads filter on it in SQL. Writes check the filter against the
+            // stored attributes, where a calculation is absent, so it can only refuse them (deny-safe).
+            if (!has(f) && spec.calculations?.[f] === undefined)
+              throw bad(spec.name, `policy filter "${c.describe}" names unknown attribute ${f}`);
             if (encrypted.has(f)) {
               throw bad(spec.name, `policy filter "${c.describe}" names encrypted attribute ${f}`);
             }

@@ -1,3 +1,4 @@
+import { filterFields } from "../filter.js";
 import { SondeError } from "../../lib/errors.js";
 import { buildResource } from "./build.js";
 import type { ResourceDeclaration } from "./define.js";
@@ -39,6 +40,17 @@ export function buildRegistry(declarations: readonly ResourceDeclaration[]): Res
           "SONDE_CONFIG_INVALID",
           `resource ${r.name}: relationship ${name} names unknown attribute ${target.name}.${rel.destinationField}`,
         );
+      }
+    }
+    const quota = r.spec.quota;
+    if (quota !== undefined) {
+      const counted = quota.counts !== undefined ? byName.get(quota.counts().name) : r;
+      const bad = (why: string) => new SondeError("SONDE_CONFIG_INVALID", `resource ${r.name}: quota ${why}`);
+      if (r.tenancy !== "tenant") throw bad("needs a tenant-scoped resource");
+      if (counted === undefined) throw bad(`counts ${quota.counts?.().name}, which is not registered`);
+      if (counted.tenancy !== "tenant") throw bad(`counts ${counted.name}, which is not tenant-scoped`);
+      for (const field of filterFields(quota.where ?? true)) {
+        if (!counted.columns.has(field)) throw bad(`filters on unknown attribute ${counted.name}.${field}`);
       }
     }
   }

@@ -16,8 +16,11 @@
 import type { SQL } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { z } from "zod";
-import type { Actor } from "../actor.js";
+import type { Actor, Scope } from "../actor.js";
+import type { Filter } from "../filter.js";
+import type { TenantLimit } from "../kernel.schema.js";
 import type { Policy } from "../policy/types.js";
+import type { KernelServices } from "../services.js";
 
 export type ActionType = "create" | "read" | "update" | "destroy";
 
@@ -45,6 +48,21 @@ export interface ChangeContext {
   /** The current record, for update and destroy actions. */
   readonly record: Readonly<Record<string, unknown>> | undefined;
   readonly arguments: Readonly<Record<string, unknown>>;
+  /**
+   * What the action hands back beside the record, once: a generated secret that is stored only as a
+   * hash (an API token, an invitation link). Changes put values here; `ActionSpec.output` says which
+   * keys the caller sees, `afterCommit` sees all of them. Never stored, never in events or audit.
+   */
+  readonly output: Map<string, unknown>;
+}
+
+/** What `afterCommit` receives: the committed record and the action's output. */
+export interface AfterCommitEvent {
+  readonly record: Readonly<Record<string, unknown>>;
+  readonly output: ReadonlyMap<string, unknown>;
+  readonly actor: Actor;
+  readonly tenantId: string | null;
+  readonly services: KernelServices;
 }
 
 /** Shapes the write: receives the validated input, returns the values to store. */
@@ -70,7 +88,27 @@ export interface ActionSpec<T extends PgTable> {
   readonly upsertIdentity?: string;
   /** Exposed as a custom JSON:API route `POST /<type>/{id}/<route>` (update/destroy actions). */
   readonly route?: string;
+  /** Keys of the action's output (see ChangeContext.output) that the caller receives, e.g. `token`. */
+  readonly output?: readonly string[];
+  /**
+   * Runs after the write committed (e.g. mails a link). What it returns joins the caller's output. A
+   * failure is logged and reported as `{ after_commit: "failed" }`, never thrown: the write stands, and
+   * a caller retrying it would only write it twice.
+   */
+  readonly afterCommit?: (event: AfterCommitEvent) => Promise<Record<string, unknown> | undefined>;
   readonly description?: string;
+}
+
+/**
+ * A plan limit on how many rows a tenant may have: creates that would pass the tenant's `limit`
+ * column (null: unlimited) are refused with SONDE_TENANT_LIMIT_REACHED. Rows of `counts` (default:
+ * this resource) matching `where` are counted, under a lock on the tenant's row so that concurrent
+ * creates cannot both slip under the limit.
+ */
+export interface Quota {
+  readonly limit: TenantLimit;
+  readonly counts?: () => ResourceRef;
+  readonly where?: Filter;
 }
 
 /** Names another resource; a thunk so that resources can point at each other. */
@@ -136,6 +174,13 @@ export interface ResourceSpec<T extends PgTable> {
   readonly actions: Readonly<Record<string, ActionSpec<T>>>;
   readonly stateMachine?: StateMachine<T>;
   readonly policies: readonly Policy[];
+  /**
+   * The least API-token scope any action of this resource needs (default: `read` for reads, `write`
+   * for writes). Users, memberships and tokens say `admin`.
+   */
+  readonly minimumScope?: Scope;
+  /** Plan limit on this resource's rows per tenant (tenant-scoped resources only). */
+  readonly quota?: Quota;
   /** Publish `sonde.<tenant>.<resource>.<action>` through the outbox on every committed write. */
   readonly events?: boolean;
   readonly description?: string;

@@ -1,0 +1,13 @@
+drop policy if exists "user_system_access" on "user";
+drop policy if exists "user_tenant_members_update" on "user";
+drop policy if exists "user_tenant_members" on "user";
+alter table "user" disable row level security;
+REVOKE ALL ON "user" FROM sonde_app;
+DROP TABLE "invitations";
+DROP TABLE "api_tokens";
+DROP TABLE "rate_limit";
+ALTER TABLE "tenants" DROP COLUMN "status";
+ALTER TABLE "tenants" DROP COLUMN "max_users";
+ALTER TABLE "tenants" DROP COLUMN "max_devices";
+ALTER TABLE "tenants" DROP COLUMN "contact_name";
+ALTER TABLE "tenants" DROP COLUMN "contact_email";
