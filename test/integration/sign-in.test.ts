@@ -21,6 +21,7 @@ import {
   authVerification,
 } from "../../src/domains/identity/auth.schema.js";
 import { addMembership } from "../../src/domains/identity/memberships.js";
+import { tenants } from "../../src/kernel/kernel.schema.js";
 import type { DevMailbox, StoredMail } from "../../src/platform/mail/dev-mailbox.js";
 import { cookieHeader, createTestUser, linkIn, testMailer } from "../support/auth.js";
 import {
@@ -602,6 +603,36 @@ function suite(target: DatabaseTarget) {
         });
         expect(link.status).toBe(403);
         expect(mails(email, "magic-link")).toHaveLength(0);
+      });
+
+      it("gives no session to a user whose every tenant is suspended, or who is disabled", async () => {
+        const [frozen] = await t.db.orm
+          .insert(tenants)
+          .values({ slug: `frozen-${address.replace(/\./g, "-")}`, name: "Frozen", status: "suspended" })
+          .returning({ id: tenants.id });
+        const email = "frozen@example.com";
+        const userId = await createTestUser(auth, { email, password: PASSWORD });
+        await addMembership(t.db.orm, frozen?.id ?? "", userId, "admin");
+        const refused = await signIn(email);
+        expect(refused.status).toBe(403);
+        expect(refused.json).toMatchObject({ message: "your tenant is suspended" });
+        expect(sessionCookie(refused.cookies)).toBeUndefined();
+        // Every method ends at the same gate: a magic link is mailed but gives no session either.
+        expect((await call("POST", "/api/auth/sign-in/magic-link", { body: { email } })).status).toBe(200);
+        const link = linkIn(mails(email, "magic-link")[0]?.text ?? "");
+        expect(sessionCookie((await call("GET", local(link))).cookies)).toBeUndefined();
+
+        // One active tenant among them is enough to sign in (and the session lands there).
+        await addMembership(t.db.orm, f.tenantB, userId, "viewer");
+        const allowed = await signIn(email);
+        expect(allowed.status).toBe(200);
+        const mine = await call("GET", "/api/v2/me", { cookie: cookieHeader(allowed.cookies) });
+        expect(mine.json).toMatchObject({ tenant: { id: f.tenantB }, role: "viewer" });
+
+        await t.db.orm.update(authUser).set({ status: "disabled" }).where(eq(authUser.id, userId));
+        const disabled = await signIn(email);
+        expect(disabled.status).toBe(403);
+        expect(disabled.json).toMatchObject({ message: "this account is disabled" });
       });
 
       it("sets the session cookie HttpOnly, SameSite=Lax, and Secure under an https public URL", async () => {

@@ -9,6 +9,7 @@
  */
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
+import { APIError } from "better-auth/api";
 import { genericOAuth, magicLink } from "better-auth/plugins";
 import { eq } from "drizzle-orm";
 import type { Logger } from "pino";
@@ -16,6 +17,7 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../../lib/credentials.
 import type { Config } from "../../platform/config/index.js";
 import type { Orm } from "../../platform/db/types.js";
 import type { Mailer } from "../../platform/mail/types.js";
+import { signInVerdict } from "./sign-in-gate.js";
 import { magicLinkMail, passwordResetMail, SIGN_IN_LINK_EXPIRY, verifyEmailMail } from "./auth-mail.js";
 import { authSchema, authUser } from "./auth.schema.js";
 
@@ -207,6 +209,18 @@ export function createAuth({ orm, config, logger, mailer }: AuthOptions) {
       additionalFields: {
         /** The tenant a member of several tenants chose; set by Sonde, never by the client. */
         activeTenantId: { type: "string", required: false, input: false },
+      },
+    },
+    databaseHooks: {
+      session: {
+        create: {
+          // Every sign-in method ends here: a disabled user, or one whose every tenant is suspended,
+          // gets no session (sign-in-gate.ts).
+          before: async (session) => {
+            const verdict = await signInVerdict(orm, session.userId);
+            if (!verdict.allowed) throw new APIError("FORBIDDEN", { message: verdict.reason });
+          },
+        },
       },
     },
     // Counters in the `rate_limit` table (model `rateLimit` in authSchema), so that every core process
