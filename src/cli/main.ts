@@ -1,10 +1,12 @@
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError } from "commander";
 import { isSondeError } from "../lib/errors.js";
 import { SONDE_VERSION } from "../lib/version.js";
 import { type Config, loadConfig } from "../platform/config/index.js";
 import { createLogger } from "../platform/log/logger.js";
+import { registerIdentityCommands } from "./identity/commands.js";
 import { runKeys } from "./keys.js";
 import { runMigrate } from "./migrate.js";
+import { positiveInt } from "./options.js";
 import { runRoles } from "./run-roles.js";
 
 /** Exit codes: 0 ok, 1 failure at run time, 2 bad usage, 78 bad configuration (sysexits EX_CONFIG). */
@@ -29,12 +31,6 @@ function loggerFor(config: Config, name: string) {
     name,
     node: config.SONDE_NODE_NAME,
   });
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a whole number of at least 1");
-  return n;
 }
 
 function program(): Command {
@@ -110,6 +106,8 @@ function program(): Command {
         loggerFor(config, "sonde-keys"),
       );
     });
+
+  registerIdentityCommands(root, configOrExit);
 
   root
     .command("version")

@@ -14,6 +14,8 @@ export interface LogLine {
 export interface SondeProcess {
   readonly child: ChildProcess;
   readonly logs: LogLine[];
+  /** Everything written to stdout, as written (lines are also parsed into `logs`). */
+  stdout(): string;
   stderr(): string;
   /** Resolves with the first log line matching, or rejects after timeoutMs or when the process exits. */
   waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
@@ -44,9 +46,11 @@ export function spawnSonde(args: readonly string[], env: NodeJS.ProcessEnv = {})
   const logs: LogLine[] = [];
   const waiters = new Set<() => void>();
   let errText = "";
+  let outText = "";
   let exitValue: number | string | undefined;
   let buffered = "";
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    outText += chunk;
     buffered += chunk;
     const lines = buffered.split("\n");
     buffered = lines.pop() ?? "";
@@ -97,6 +101,7 @@ export function spawnSonde(args: readonly string[], env: NodeJS.ProcessEnv = {})
   return {
     child,
     logs,
+    stdout: () => outText,
     stderr: () => errText,
     waitForLog: (match, timeoutMs = 30_000) =>
       until(() => logs.find(match), timeoutMs, "the expected log line"),
