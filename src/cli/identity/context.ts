@@ -4,11 +4,11 @@ import { type Auth, createAuth } from "../../domains/identity/auth.js";
 import { tenantResource } from "../../domains/identity/resources/index.js";
 import { type SystemActor, systemActor } from "../../kernel/actor.js";
 import { Kernel, type ListQuery, type Rec } from "../../kernel/kernel.js";
-import type { ResourceDeclaration } from "../../kernel/resource/define.js";
 import type { AnyResource } from "../../kernel/resource/types.js";
 import { SondeError } from "../../lib/errors.js";
 import type { Config } from "../../platform/config/index.js";
 import { openKeyring } from "../../platform/crypto/index.js";
+import { noMailer } from "../../platform/mail/no-mail.js";
 import { migrationStatus, openDatabase, type Orm } from "../../platform/db/index.js";
 import { createLogger } from "../../platform/log/logger.js";
 import { coreResources } from "../../roles/resources.js";
@@ -21,8 +21,6 @@ export interface IdentityContext {
   readonly logger: Logger;
   /** The owner's connection, for identity's own lookups that are not kernel reads (members.ts). */
   readonly orm: Orm;
-  /** Another kernel on the same connection and keyring (see members.ts for the one use). */
-  kernelWith(resources: readonly ResourceDeclaration[]): Kernel;
 }
 
 /** A tenant as the commands need it, resolved by slug. */
@@ -90,11 +88,19 @@ export async function withIdentity<T>(
     // with the same secret core will use. A wrong secret fails here, before anything is written.
     const keyring = await openKeyring(db.orm, config.SONDE_SECRET);
     // No outbox relay here: events of these writes wait in the outbox until a core relays them.
-    const kernelWith = (resources: readonly ResourceDeclaration[]) =>
-      new Kernel({ orm: db.orm, resources, logger, keyring });
-    const kernel = kernelWith(coreResources);
-    const auth = createAuth({ orm: db.orm, config, logger });
-    return await fn({ kernel, auth, actor: systemActor("cli"), logger, orm: db.orm, kernelWith });
+    const kernel = new Kernel({ orm: db.orm, resources: coreResources, logger, keyring });
+    // Only what creating users needs: no sign-in providers (no discovery fetch), no mail.
+    const auth = createAuth({
+      orm: db.orm,
+      config: {
+        SONDE_SECRET: config.SONDE_SECRET,
+        SONDE_PUBLIC_URL: config.SONDE_PUBLIC_URL,
+        PORT: config.PORT,
+      },
+      logger,
+      mailer: noMailer("the command line"),
+    });
+    return await fn({ kernel, auth, actor: systemActor("cli"), logger, orm: db.orm });
   } finally {
     await db.close();
   }

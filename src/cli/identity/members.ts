@@ -1,10 +1,7 @@
-import { findUser, type IdentityUser } from "../../domains/identity/memberships.js";
-import { membershipResource } from "../../domains/identity/resources/index.js";
+import { membershipResource, userResource } from "../../domains/identity/resources/index.js";
 import { findUserByEmail, type FoundUser } from "../../domains/identity/users.js";
-import type { Kernel, Rec } from "../../kernel/kernel.js";
-import type { ResourceDeclaration } from "../../kernel/resource/define.js";
+import type { Rec } from "../../kernel/kernel.js";
 import { SondeError } from "../../lib/errors.js";
-import { coreResources } from "../../roles/resources.js";
 import { type IdentityContext, listAll, type TenantRef } from "./context.js";
 
 /** The user with this address (better-auth's lookup, across tenants), or SONDE_NOT_FOUND. */
@@ -40,47 +37,18 @@ export async function requireMember(
   return { user, membership };
 }
 
-/**
- * Users by id (the tenant's members), for names and addresses in lists.
- *
- * WORKAROUND for a bug in the `user` resource (reported, not fixed here: src/domains/identity/** is
- * not the CLI's to edit). Its calculation `member_here` (resources/user.ts) interpolates `${t.id}`
- * into `exists (select 1 from memberships m where m.user_id = ${t.id} …)`; drizzle renders the
- * column unqualified, as "id", which inside that subquery is memberships.id (uuid), so every kernel
- * read of `user` fails with "operator does not exist: text = uuid". Until that is fixed the CLI
- * reads users with identity's own findUser (memberships.ts), one query per user, on the owner's
- * connection. It reads only: every write still goes through the kernel or better-auth.
- */
+/** The tenant's members by id, read through the kernel (`user` resource) in the tenant's scope. */
 export async function usersById(
   ctx: IdentityContext,
+  tenant: TenantRef,
   ids: readonly string[],
-): Promise<Map<string, IdentityUser>> {
-  const out = new Map<string, IdentityUser>();
-  for (const id of new Set(ids)) {
-    const user = await findUser(ctx.orm, id);
-    if (user !== undefined) out.set(id, user);
-  }
-  return out;
-}
-
-/*
- * WORKAROUND for a kernel bug (reported, not fixed here: src/kernel/** is not the CLI's to edit).
- * Kernel.create checks every belongs_to key with assertReferencesVisible (src/kernel/kernel.ts),
- * inside the write's transaction, i.e. as sonde_app with app.tenant_id set. Row-level security on
- * "user" (migrations/0005, policy user_tenant_members) shows sonde_app only users who are already
- * members of that tenant, so creating a membership for anyone who is not yet a member — which is
- * every membership create — fails with "user_id refers to a user that does not exist", even for the
- * system actor. acceptInvitation (src/domains/identity/invitations.ts) meets the same failure.
- *
- * Until the kernel checks references the actor may read rather than rows the tenant's RLS shows,
- * the CLI creates memberships through a kernel whose membership declaration leaves out the `user`
- * relationship, and with it that one check. Everything else is the same pipeline: the system actor's
- * policies, validation, the tenant's max_users quota, the event and the audit. The foreign key still
- * refuses a user id that does not exist, and the CLI has just looked the user up itself.
- */
-function kernelForMembershipCreate(ctx: IdentityContext): Kernel {
-  const withoutUserCheck: ResourceDeclaration = { ...membershipResource, relationships: {} };
-  return ctx.kernelWith(coreResources.map((r) => (r === membershipResource ? withoutUserCheck : r)));
+): Promise<Map<string, Rec>> {
+  const wanted = [...new Set(ids)];
+  if (wanted.length === 0) return new Map();
+  const users = await listAll(ctx, ctx.kernel.resource(userResource.name), tenant.id, {
+    filter: { field: "id", op: "in", value: wanted },
+  });
+  return new Map(users.map((u) => [String(u.id), u]));
 }
 
 /** Creates the membership through the kernel, as the system actor in the tenant (max_users holds). */
@@ -90,9 +58,8 @@ export async function createMembership(
   userId: string,
   role: string,
 ): Promise<Rec> {
-  const kernel = kernelForMembershipCreate(ctx);
-  return kernel.create(
-    kernel.resource(membershipResource.name),
+  return ctx.kernel.create(
+    ctx.kernel.resource(membershipResource.name),
     { actor: ctx.actor, tenantId: tenant.id },
     { user_id: userId, role },
   );

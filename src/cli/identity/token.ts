@@ -80,6 +80,7 @@ export async function listTokens(
   });
   const users = await usersById(
     ctx,
+    tenant,
     records.map((r) => String(r.user_id)),
   );
   const tokens = records.map((r) => shown(r, users.get(String(r.user_id))?.email));

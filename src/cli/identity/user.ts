@@ -76,6 +76,7 @@ export async function listMembers(ctx: IdentityContext, slug: string): Promise<C
   });
   const users = await usersById(
     ctx,
+    tenant,
     memberships.map((m) => String(m.user_id)),
   );
   const members = memberships.map((m) => {

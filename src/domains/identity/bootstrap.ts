@@ -14,10 +14,10 @@ import { asc, eq, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { tenants } from "../../kernel/kernel.schema.js";
 import { inScope, type Tx } from "../../kernel/tenancy/transaction.js";
-import { SondeError } from "../../lib/errors.js";
+
 import type { Config } from "../../platform/config/index.js";
 import type { Orm } from "../../platform/db/types.js";
-import type { Mailer } from "../../platform/mail/types.js";
+import { noMailer } from "../../platform/mail/no-mail.js";
 import { type Auth, createAuth } from "./auth.js";
 import { authUser, memberships } from "./auth.schema.js";
 import { passwordBox } from "./bootstrap-box.js";
@@ -28,10 +28,7 @@ import { hashSecret, TOKEN_SHOWN_LENGTH } from "./secrets.js";
 export const DEFAULT_TENANT = { slug: "default", name: "Default" } as const;
 
 /** The transaction-bound instance below has nothing to mail; a send from it would be a bug. */
-const NO_MAIL: Mailer = {
-  send: () => Promise.reject(new SondeError("SONDE_INTERNAL", "the first-run auth instance sends no mail")),
-  close: () => Promise.resolve(),
-};
+const NO_MAIL = noMailer("the first-run auth instance");
 
 /** Names the first-run lock among the database's advisory locks (arbitrary, distinct constant). */
 const FIRST_RUN_LOCK = 0x534f4e4401;
