@@ -26,7 +26,8 @@ import type { ResourceDeclaration } from "./resource/define.js";
 import type { AnyResource, ChangeContext } from "./resource/types.js";
 import { filterToSql } from "./sql/filter-sql.js";
 import { TenantSlugs } from "./tenancy/slugs.js";
-import { inScope, type Tx } from "./tenancy/transaction.js";
+import { APP_ROLE, SYSTEM_ROLE } from "./tenancy/rls.js";
+import { asRole, inScope, type TenantScope, type Tx } from "./tenancy/transaction.js";
 import { afterCommit } from "./pipeline/after-commit.js";
 import { lockQuota } from "./pipeline/quota.js";
 import type { KernelServices } from "./services.js";
@@ -280,7 +281,7 @@ export class Kernel {
     const row =
       resource.tenantKey !== undefined ? { ...stored, [resource.tenantKey]: auth.tenantId } : stored;
     const record = await this.write(auth, resource, action, ctx, async (tx) => {
-      await this.assertReferencesVisible(tx, resource, values, ctx);
+      await this.assertReferencesVisible(tx, resource, values, ctx, auth.scope);
       const quota = await lockQuota(tx, resource, this.lookup, auth.tenantId);
       const base = tx.insert(resource.table).values(row);
       const pk = pkColumn(resource);
@@ -410,7 +411,7 @@ export class Kernel {
           output,
         };
         const changed = applyChanges(action, accepted, changeCtx);
-        await this.assertReferencesVisible(tx, resource, changed, ctx);
+        await this.assertReferencesVisible(tx, resource, changed, ctx, auth.scope);
         const values = this.cipher.seal(resource, changed);
 
         if (action.type === "destroy") {
@@ -543,6 +544,7 @@ export class Kernel {
     resource: AnyResource,
     values: Readonly<Rec>,
     ctx: ActionContext,
+    scope: TenantScope,
   ): Promise<void> {
     for (const [name, rel] of Object.entries(resource.spec.relationships ?? {})) {
       if (rel.kind !== "belongs_to") continue;
@@ -564,16 +566,25 @@ export class Kernel {
       } catch {
         throw missing;
       }
-      const found = await tx
-        .select({ id: pkColumn(target) })
-        .from(target.table)
-        .where(
-          and(
-            eq(pkColumn(target), value),
-            filterToSql(filter, fieldResolver(target, this.lookup), ctx.actor),
-          ),
-        )
-        .limit(1);
+      const lookup = () =>
+        tx
+          .select({ id: pkColumn(target) })
+          .from(target.table)
+          .where(
+            and(
+              eq(pkColumn(target), value),
+              filterToSql(filter, fieldResolver(target, this.lookup), ctx.actor),
+            ),
+          )
+          .limit(1);
+      // The system actor reads every record of a global resource; under the application role, the
+      // row-level security of some global tables ("user": members of this tenant only) would hide
+      // exactly the record it is connecting (the user becoming a member). Tenant-scoped targets stay
+      // under the tenant's row-level security for everyone.
+      const found =
+        ctx.actor.kind === "system" && target.tenancy === "global" && !scope.bypass
+          ? await asRole(tx, SYSTEM_ROLE, APP_ROLE, lookup)
+          : await lookup();
       if (found.length === 0) throw missing;
     }
   }
