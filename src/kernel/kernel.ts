@@ -4,7 +4,7 @@ import { isSondeError, SondeError } from "../lib/errors.js";
 import type { Keyring } from "../platform/crypto/index.js";
 import { classifyDbError } from "../platform/db/classify.js";
 import type { Orm } from "../platform/db/types.js";
-import { actorId } from "./actor.js";
+import { type Actor, actorId } from "./actor.js";
 import { type AuditEntry, writeAudit } from "./audit.js";
 import { type Filter, filterFields, matches } from "./filter.js";
 import { stateTransitions } from "./kernel.schema.js";
@@ -132,7 +132,7 @@ export class Kernel {
     const auth = await this.authorizeOrAudit(resource, action, ctx);
     if (!validId(resource, id)) throw notFound(resource, id);
     return this.run(auth, async (tx) => {
-      const row = await this.selectOne(tx, resource, auth, id, opts.aggregates ?? []);
+      const row = await this.selectOne(tx, resource, auth, id, opts.aggregates ?? [], ctx.actor);
       if (row === undefined) throw notFound(resource, id);
       return this.openOne(resource, row);
     });
@@ -480,7 +480,7 @@ export class Kernel {
         const done = await fn(tx);
         const stored = done.deleted
           ? { [resource.primaryKey]: done.id }
-          : await this.selectOne(tx, resource, { ...auth, filter: true }, done.id, []);
+          : await this.selectOne(tx, resource, { ...auth, filter: true }, done.id, [], ctx.actor);
         if (stored === undefined)
           throw new SondeError("SONDE_INTERNAL", `${resource.name} ${done.id} vanished after write`);
         if (resource.spec.events !== false) {
@@ -627,6 +627,7 @@ export class Kernel {
     auth: Pick<Authorization, "filter">,
     id: string,
     aggregates: readonly string[],
+    actor: Actor,
   ): Promise<Rec | undefined> {
     const rows = await tx
       .select(projection(resource, this.lookup, aggregates))
@@ -634,10 +635,8 @@ export class Kernel {
       .where(
         and(
           eq(pkColumn(resource), id),
-          filterToSql(auth.filter, fieldResolver(resource, this.lookup), {
-            kind: "system",
-            reason: "read-back",
-          }),
+          // The actor's own: a filter naming the actor (`user_id = actor.id`) must compare with them.
+          filterToSql(auth.filter, fieldResolver(resource, this.lookup), actor),
         ),
       )
       .limit(1);
