@@ -111,6 +111,9 @@ function suite(target: DatabaseTarget) {
         const write = await inviteAs(as, "nobody@sleepy.example");
         expect([write.status, error(write).code]).toEqual([403, "SONDE_TENANT_SUSPENDED"]);
       }
+      // better-auth knows no tenants: signing in still works, and the new session is refused alike.
+      const fresh = await h.call("GET", "/api/v2/me", { as: await h.signIn("admin@sleepy.example") });
+      expect([fresh.status, error(fresh).code]).toEqual([403, "SONDE_TENANT_SUSPENDED"]);
 
       // The super user still acts there, and cannot suspend twice.
       const inside: CallOptions = { ...root, tenant: "sleepy" };
