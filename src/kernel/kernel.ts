@@ -4,7 +4,7 @@ import { isSondeError, SondeError } from "../lib/errors.js";
 import type { Keyring } from "../platform/crypto/index.js";
 import { classifyDbError } from "../platform/db/classify.js";
 import type { Orm } from "../platform/db/types.js";
-import { actorId } from "./actor.js";
+import { type Actor, actorId } from "./actor.js";
 import { type AuditEntry, writeAudit } from "./audit.js";
 import { type Filter, filterFields, matches } from "./filter.js";
 import { stateTransitions } from "./kernel.schema.js";
@@ -26,7 +26,8 @@ import type { ResourceDeclaration } from "./resource/define.js";
 import type { AnyResource, ChangeContext } from "./resource/types.js";
 import { filterToSql } from "./sql/filter-sql.js";
 import { TenantSlugs } from "./tenancy/slugs.js";
-import { inScope, type Tx } from "./tenancy/transaction.js";
+import { APP_ROLE, SYSTEM_ROLE } from "./tenancy/rls.js";
+import { asRole, inScope, type TenantScope, type Tx } from "./tenancy/transaction.js";
 import { afterCommit } from "./pipeline/after-commit.js";
 import { lockQuota } from "./pipeline/quota.js";
 import type { KernelServices } from "./services.js";
@@ -131,7 +132,7 @@ export class Kernel {
     const auth = await this.authorizeOrAudit(resource, action, ctx);
     if (!validId(resource, id)) throw notFound(resource, id);
     return this.run(auth, async (tx) => {
-      const row = await this.selectOne(tx, resource, auth, id, opts.aggregates ?? []);
+      const row = await this.selectOne(tx, resource, auth, id, opts.aggregates ?? [], ctx.actor);
       if (row === undefined) throw notFound(resource, id);
       return this.openOne(resource, row);
     });
@@ -280,7 +281,7 @@ export class Kernel {
     const row =
       resource.tenantKey !== undefined ? { ...stored, [resource.tenantKey]: auth.tenantId } : stored;
     const record = await this.write(auth, resource, action, ctx, async (tx) => {
-      await this.assertReferencesVisible(tx, resource, values, ctx);
+      await this.assertReferencesVisible(tx, resource, values, ctx, auth.scope);
       const quota = await lockQuota(tx, resource, this.lookup, auth.tenantId);
       const base = tx.insert(resource.table).values(row);
       const pk = pkColumn(resource);
@@ -410,7 +411,7 @@ export class Kernel {
           output,
         };
         const changed = applyChanges(action, accepted, changeCtx);
-        await this.assertReferencesVisible(tx, resource, changed, ctx);
+        await this.assertReferencesVisible(tx, resource, changed, ctx, auth.scope);
         const values = this.cipher.seal(resource, changed);
 
         if (action.type === "destroy") {
@@ -479,7 +480,7 @@ export class Kernel {
         const done = await fn(tx);
         const stored = done.deleted
           ? { [resource.primaryKey]: done.id }
-          : await this.selectOne(tx, resource, { ...auth, filter: true }, done.id, []);
+          : await this.selectOne(tx, resource, { ...auth, filter: true }, done.id, [], ctx.actor);
         if (stored === undefined)
           throw new SondeError("SONDE_INTERNAL", `${resource.name} ${done.id} vanished after write`);
         if (resource.spec.events !== false) {
@@ -543,16 +544,13 @@ export class Kernel {
     resource: AnyResource,
     values: Readonly<Rec>,
     ctx: ActionContext,
+    scope: TenantScope,
   ): Promise<void> {
     for (const [name, rel] of Object.entries(resource.spec.relationships ?? {})) {
       if (rel.kind !== "belongs_to") continue;
       const value = values[rel.sourceField];
       if (value === undefined || value === null) continue;
       const target = this.resource(rel.resource().name);
-      // A global record (a user) is not the tenant's to hide, and row-level security may show a
-      // tenant only the ones already linked to it (users: its members): the system actor and super
-      // users, who make the first link (a membership), are checked by the foreign key alone.
-      if (target.tenancy === "global" && (ctx.actor.kind === "system" || ctx.actor.superUser)) continue;
       const missing = new SondeError(
         "SONDE_VALIDATION_FAILED",
         `${rel.sourceField} refers to a ${target.name} that does not exist`,
@@ -568,16 +566,25 @@ export class Kernel {
       } catch {
         throw missing;
       }
-      const found = await tx
-        .select({ id: pkColumn(target) })
-        .from(target.table)
-        .where(
-          and(
-            eq(pkColumn(target), value),
-            filterToSql(filter, fieldResolver(target, this.lookup), ctx.actor),
-          ),
-        )
-        .limit(1);
+      const lookup = () =>
+        tx
+          .select({ id: pkColumn(target) })
+          .from(target.table)
+          .where(
+            and(
+              eq(pkColumn(target), value),
+              filterToSql(filter, fieldResolver(target, this.lookup), ctx.actor),
+            ),
+          )
+          .limit(1);
+      // The system actor reads every record of a global resource; under the application role, the
+      // row-level security of some global tables ("user": members of this tenant only) would hide
+      // exactly the record it is connecting (the user becoming a member). Tenant-scoped targets stay
+      // under the tenant's row-level security for everyone.
+      const found =
+        ctx.actor.kind === "system" && target.tenancy === "global" && !scope.bypass
+          ? await asRole(tx, SYSTEM_ROLE, APP_ROLE, lookup)
+          : await lookup();
       if (found.length === 0) throw missing;
     }
   }
@@ -620,6 +627,7 @@ export class Kernel {
     auth: Pick<Authorization, "filter">,
     id: string,
     aggregates: readonly string[],
+    actor: Actor,
   ): Promise<Rec | undefined> {
     const rows = await tx
       .select(projection(resource, this.lookup, aggregates))
@@ -627,10 +635,8 @@ export class Kernel {
       .where(
         and(
           eq(pkColumn(resource), id),
-          filterToSql(auth.filter, fieldResolver(resource, this.lookup), {
-            kind: "system",
-            reason: "read-back",
-          }),
+          // The actor's own: a filter naming the actor (`user_id = actor.id`) must compare with them.
+          filterToSql(auth.filter, fieldResolver(resource, this.lookup), actor),
         ),
       )
       .limit(1);

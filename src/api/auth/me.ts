@@ -7,7 +7,13 @@
 import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
 import type { Auth } from "../../domains/identity/auth.js";
-import { findTenant, findUser, listMemberships } from "../../domains/identity/memberships.js";
+import {
+  auditTenantEntry,
+  findTenant,
+  findUser,
+  listMemberships,
+} from "../../domains/identity/memberships.js";
+import type { UserActor } from "../../kernel/actor.js";
 import { SondeError } from "../../lib/errors.js";
 import type { Orm } from "../../platform/db/types.js";
 import { type ActorResolver, authenticate } from "./actor.js";
@@ -76,6 +82,22 @@ export const meRoutes: FastifyPluginAsync<MeRoutesOptions> = async (app, opts) =
     }
     const ctx = await opts.auth.$context;
     await ctx.internalAdapter.updateSession(found.session.token, { activeTenantId: tenant.id });
+    // A super user entering a tenant they are not a member of: on that tenant's record from the
+    // switch on, not only from the first request made there.
+    if (member === undefined) {
+      const actor: UserActor = {
+        kind: "user",
+        id: found.user.id,
+        tenantId: tenant.id,
+        role: "admin",
+        superUser: true,
+      };
+      await auditTenantEntry(opts.orm, actor, tenant.id, {
+        via: "switch",
+        method: request.method,
+        path: "/api/v2/me/tenant",
+      });
+    }
     void reply.header("cache-control", "no-store");
     return { tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name }, role: member?.role ?? "admin" };
   });

@@ -28,6 +28,17 @@ export async function inScope<T>(orm: Orm, scope: TenantScope, fn: (tx: Tx) => P
 }
 
 /**
+ * Runs `fn` inside the transaction as `role`, then switches back to `back`. For the kernel's own
+ * narrow lookups only (see Kernel.assertReferencesVisible); a failing `fn` aborts the transaction.
+ */
+export async function asRole<T>(tx: Tx, role: string, back: string, fn: () => Promise<T>): Promise<T> {
+  await tx.execute(sql`select set_config('role', ${role}, true)`);
+  const result = await fn();
+  await tx.execute(sql`select set_config('role', ${back}, true)`);
+  return result;
+}
+
+/**
  * Runs raw SQL in a transaction and returns its rows. Both drivers answer `{ rows }`; drizzle's shared
  * type cannot say so across them, hence the one narrowing here.
  */

@@ -23,7 +23,8 @@ const limit = z.number().int().min(1).max(10_000_000).nullable();
 
 /**
  * Tenants: the customers whose networks Sonde watches. Super users create and administer them (and
- * suspend them: a suspended tenant's members can neither sign in nor call the API); a member reads
+ * suspend them: a member of only suspended tenants gets no session, and no member of a suspended
+ * tenant can call the API in it); a member reads
  * their own tenant. Tenants are never deleted through the API: suspend one instead.
  */
 export const tenantResource = defineResource({

@@ -45,10 +45,10 @@ export const userResource = defineResource({
     member_here: {
       type: "boolean",
       description: "Whether the user is a member of the tenant the request acts in.",
-      // Qualified by hand: drizzle renders a column unqualified, which inside the sub-select would
-      // name memberships.id.
-      sql: () =>
-        sql`exists (select 1 from memberships m where m.user_id = "user"."id" and m.tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)`,
+      // Qualified by hand: in a select list drizzle writes the column as a bare "id", which inside the
+      // sub-select would name memberships.id.
+      sql: (t) =>
+        sql`exists (select 1 from memberships m where m.user_id = ${t}.${sql.identifier(t.id.name)} and m.tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)`,
     },
   },
   actions: {
