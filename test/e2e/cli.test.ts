@@ -1,5 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type SondeProcess, spawnSonde } from "../support/sonde-process.js";
+
+// Each test starts several real `sonde` processes one after another; on two cores beside the rest
+// of the suite one start can take seconds, so these tests get a wider (still bounded) limit.
+vi.setConfig({ testTimeout: 120_000 });
 
 /** Command-line behaviour that needs no running server: usage, version, configuration errors. */
 describe("sonde command line", () => {

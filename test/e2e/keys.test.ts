@@ -1,7 +1,11 @@
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { createTestPostgresDatabase } from "../support/databases.js";
 import { serviceGate } from "../support/services.js";
 import { listeningUrl, type SondeProcess, spawnSonde, tempDataDir } from "../support/sonde-process.js";
+
+// Each test starts several real `sonde` processes one after another; on two cores beside the rest
+// of the suite one start can take seconds, so these tests get a wider (still bounded) limit.
+vi.setConfig({ testTimeout: 120_000 });
 
 const running: SondeProcess[] = [];
 function run(args: string[], env: NodeJS.ProcessEnv): SondeProcess {
