@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { meRoutes } from "../api/auth/me.js";
 import { createActorResolver } from "../api/auth/resolver.js";
 import { invitationRoutes } from "../api/auth/invitation-routes.js";
+import { resetPageRoutes } from "../api/auth/reset-page.js";
 import { authRoutes } from "../api/auth/routes.js";
 import { buildHttpServer } from "../api/http/server.js";
 import { devMailboxRoutes } from "../api/routes/dev-mailbox.js";
@@ -95,6 +96,7 @@ export async function startProcess(
         await app.register(authRoutes, { auth, publicUrl: publicUrl(config) });
         await app.register(meRoutes, { prefix: "/api/v2", orm: core.db.orm, auth, resolveActor });
         await app.register(invitationRoutes, { orm: core.db.orm, auth, kernel: core.kernel });
+        await app.register(resetPageRoutes, { auth });
         await app.register(jsonApiRoutes, { prefix: "/api/v2", kernel: core.kernel, resolveActor });
         await app.register(openApiRoutes, { prefix: "/api/v2", kernel: core.kernel });
       });

@@ -72,11 +72,7 @@ function suite(target: DatabaseTarget) {
       expect(await count(f.tenantA)).toBe(2);
 
       // Another tenant has its own rows and no limit; raising the limit lets the create through.
-      await kernel.create(
-        notesR,
-        { actor: f.actor(f.tenantB, "admin") },
-        { title: "three", owner_id: "o" },
-      );
+      await kernel.create(notesR, { actor: f.actor(f.tenantB, "admin") }, { title: "three", owner_id: "o" });
       await setLimit(f.tenantA, 3);
       await kernel.create(notesR, ctx, { title: "three", owner_id: "o" });
       expect(await count(f.tenantA)).toBe(3);

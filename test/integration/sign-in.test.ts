@@ -12,6 +12,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { meRoutes } from "../../src/api/auth/me.js";
 import { createActorResolver } from "../../src/api/auth/resolver.js";
+import { resetPageRoutes } from "../../src/api/auth/reset-page.js";
 import { authRoutes } from "../../src/api/auth/routes.js";
 import { type Auth, type AuthConfig, createAuth, startSignIn } from "../../src/domains/identity/auth.js";
 import {
@@ -57,6 +58,8 @@ interface Reply {
   readonly json: Record<string, unknown>;
   readonly cookies: string[];
   readonly location: string | undefined;
+  readonly raw: string;
+  readonly headers: Record<string, unknown>;
 }
 
 interface CallOptions {
@@ -66,6 +69,9 @@ interface CallOptions {
   /** Client address (better-auth's rate limits count per address and path). */
   address?: string;
   origin?: string;
+  /** A body sent as is, with this content type (an HTML form post). */
+  raw?: string;
+  contentType?: string;
 }
 
 let addresses = 0;
@@ -79,12 +85,14 @@ async function inject(app: FastifyInstance, method: string, url: string, opts: C
   const headers: Record<string, string> = { origin: opts.origin ?? ORIGIN, ...opts.headers };
   if (opts.cookie !== undefined && opts.cookie !== "") headers.cookie = opts.cookie;
   if (opts.body !== undefined) headers["content-type"] ??= "application/json";
+  if (opts.contentType !== undefined) headers["content-type"] = opts.contentType;
   const res = await app.inject({
     method: method === "GET" ? "GET" : "POST",
     url,
     headers,
     remoteAddress: opts.address ?? freshAddress(),
     ...(opts.body !== undefined ? { payload: JSON.stringify(opts.body) } : {}),
+    ...(opts.raw !== undefined ? { payload: opts.raw } : {}),
   });
   const raw = res.headers["set-cookie"];
   const cookies = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
@@ -97,6 +105,8 @@ async function inject(app: FastifyInstance, method: string, url: string, opts: C
     json,
     cookies,
     location: typeof location === "string" ? location : undefined,
+    raw: res.body,
+    headers: res.headers,
   };
 }
 
@@ -127,6 +137,7 @@ function suite(target: DatabaseTarget) {
       const resolveActor = createActorResolver({ auth: a, orm: t.db.orm, logger: silentLogger });
       const server = await testHttpServer();
       await server.register(authRoutes, { auth: a, publicUrl });
+      await server.register(resetPageRoutes, { auth: a });
       await server.register(meRoutes, { prefix: "/api/v2", orm: t.db.orm, auth: a, resolveActor });
       await server.ready();
       return server;
@@ -365,14 +376,32 @@ function suite(target: DatabaseTarget) {
         expect(sent[0]?.text).toContain("If you did not ask for this, ignore this mail");
         const link = linkIn(sent[0]?.text ?? "");
         expect(link.origin).toBe(ORIGIN);
-        const token = /^\/api\/auth\/reset-password\/([^/]+)$/.exec(link.pathname)?.[1] ?? "";
+        expect(link.pathname).toBe("/reset-password");
+        const token = link.searchParams.get("token") ?? "";
         expect(token).not.toBe("");
         expect(JSON.stringify(await t.db.orm.select().from(authVerification))).not.toContain(token);
 
-        const reset = await call("POST", "/api/auth/reset-password", {
-          body: { token, newPassword: NEW_PASSWORD },
-        });
+        // The link opens Sonde's page; its form posts the new password back to it.
+        const page = await call("GET", local(link));
+        expect(page.status).toBe(200);
+        expect(page.raw).toContain('<form method="post" action="/reset-password">');
+        expect(page.headers["cache-control"]).toBe("no-store");
+        const form = (password: string, confirm: string) =>
+          call("POST", "/reset-password", {
+            raw: new URLSearchParams({ token, password, confirm }).toString(),
+            contentType: "application/x-www-form-urlencoded",
+          });
+        const differ = await form(NEW_PASSWORD, "something else entirely");
+        expect(differ.status).toBe(422);
+        expect(differ.raw).toContain("The two passwords differ.");
+        const short = await form("short", "short");
+        expect(short.status).toBe(422);
+        const reset = await form(NEW_PASSWORD, NEW_PASSWORD);
         expect(reset.status).toBe(200);
+        expect(reset.raw).toContain("Your password is set.");
+        const replayed = await form("yet another long passphrase", "yet another long passphrase");
+        expect(replayed.status).toBe(400);
+        expect(replayed.raw).toContain("expired or was used");
         expect((await signIn(email)).status).toBe(401);
         expect((await signIn(email, NEW_PASSWORD)).status).toBe(200);
         expect(await me(oldSession)).toBe(401);

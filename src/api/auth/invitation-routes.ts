@@ -12,6 +12,7 @@ import {
 } from "../../domains/identity/invitations.js";
 import { INVITATION_PAGE_PATH } from "../../domains/identity/mails.js";
 import { isSondeError, SondeError } from "../../lib/errors.js";
+import { acceptFormPosts, escapeHtml, htmlPage } from "../routes/html-page.js";
 
 const acceptSchema = z.strictObject({
   token: z.string().min(1).max(200),
@@ -32,39 +33,23 @@ function parseAccept(body: unknown): AcceptInput {
   return { token, ...(name !== undefined ? { name } : {}), ...(password ? { password } : {}) };
 }
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
 function page(reply: FastifyReply, status: number, body: string): FastifyReply {
-  return reply
-    .status(status)
-    .header("cache-control", "no-store")
-    .header("referrer-policy", "no-referrer")
-    .header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
-    .type("text/html; charset=utf-8")
-    .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sonde invitation</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:30rem;margin:4rem auto;padding:0 1rem}
-label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.4rem}button{margin-top:1rem;padding:.5rem 1rem}
-.error{color:#b42318}</style></head><body>${body}</body></html>`);
+  return htmlPage(reply, status, "Sonde invitation", body);
 }
 
 function form(token: string, error?: string): string {
   return `<h1>Join Sonde</h1>
-${error !== undefined ? `<p class="error">${escape(error)}</p>` : ""}
+${error !== undefined ? `<p class="error">${escapeHtml(error)}</p>` : ""}
 <p>If you already have an account, just accept. Otherwise choose your name and a password (12 characters or more).</p>
 <form method="post" action="${INVITATION_PAGE_PATH}">
-<input type="hidden" name="token" value="${escape(token)}">
+<input type="hidden" name="token" value="${escapeHtml(token)}">
 <label for="name">Name</label><input id="name" name="name" autocomplete="name">
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="new-password">
 <button type="submit">Accept the invitation</button></form>`;
 }
 
 export const invitationRoutes: FastifyPluginAsync<InvitationDeps> = async (app, deps) => {
-  app.addContentTypeParser(
-    "application/x-www-form-urlencoded",
-    { parseAs: "string" },
-    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))),
-  );
+  acceptFormPosts(app);
 
   app.post("/api/v2/invitations/accept", async (request, reply) => {
     const accepted = await acceptInvitation(deps, parseAccept(request.body));
@@ -91,12 +76,12 @@ export const invitationRoutes: FastifyPluginAsync<InvitationDeps> = async (app, 
       return page(
         reply,
         200,
-        `<h1>Welcome</h1><p>You have joined as ${escape(accepted.role)}. <a href="/">Sign in</a> as ${escape(accepted.email)}.</p>`,
+        `<h1>Welcome</h1><p>You have joined as ${escapeHtml(accepted.role)}. <a href="/">Sign in</a> as ${escapeHtml(accepted.email)}.</p>`,
       );
     } catch (err) {
       if (!isSondeError(err)) throw err;
       if (err.code === "SONDE_LINK_INVALID")
-        return page(reply, 410, `<h1>Invitation</h1><p>${escape(err.message)}</p>`);
+        return page(reply, 410, `<h1>Invitation</h1><p>${escapeHtml(err.message)}</p>`);
       return page(reply, err.httpStatus, form(token, err.message));
     }
   });

@@ -53,6 +53,15 @@ export function verifyEmailMail(to: string, url: string): OutgoingMail {
   ]);
 }
 
+/** Where a password-reset link lands: Sonde's page to choose the new password (api/auth/reset-page.ts). */
+export const PASSWORD_RESET_PAGE_PATH = "/reset-password";
+
+export function passwordResetLink(publicUrl: string, token: string): string {
+  const url = new URL(PASSWORD_RESET_PAGE_PATH, publicUrl);
+  url.searchParams.set("token", token);
+  return url.toString();
+}
+
 export function passwordResetMail(to: string, url: string): OutgoingMail {
   return mail(to, "password-reset", "Reset your Sonde password", [
     "Open this link to choose a new password for Sonde:",

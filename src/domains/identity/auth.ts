@@ -18,7 +18,13 @@ import type { Config } from "../../platform/config/index.js";
 import type { Orm } from "../../platform/db/types.js";
 import type { Mailer } from "../../platform/mail/types.js";
 import { signInVerdict } from "./sign-in-gate.js";
-import { magicLinkMail, passwordResetMail, SIGN_IN_LINK_EXPIRY, verifyEmailMail } from "./auth-mail.js";
+import {
+  magicLinkMail,
+  passwordResetLink,
+  passwordResetMail,
+  SIGN_IN_LINK_EXPIRY,
+  verifyEmailMail,
+} from "./auth-mail.js";
 import { authSchema, authUser } from "./auth.schema.js";
 
 /** Mounted here by the HTTP layer; better-auth needs it to route and to build its links. */
@@ -166,9 +172,10 @@ export function createAuth({ orm, config, logger, mailer }: AuthOptions) {
       resetPasswordTokenExpiresIn: SIGN_IN_LINK_EXPIRY.passwordReset,
       // A new password ends every session, including one an attacker may hold.
       revokeSessionsOnPasswordReset: true,
-      sendResetPassword: async ({ user, url }) => {
+      // The link opens Sonde's own page to choose the password (better-auth's link only redirects).
+      sendResetPassword: async ({ user, token }) => {
         if (!(await mayReceive(user.email))) return;
-        await mailer.send(passwordResetMail(user.email, url));
+        await mailer.send(passwordResetMail(user.email, passwordResetLink(baseURL, token)));
       },
     },
     emailVerification: {
