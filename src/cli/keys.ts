@@ -5,8 +5,9 @@ import type { ResourceDeclaration } from "../kernel/resource/define.js";
 import { SondeError } from "../lib/errors.js";
 import type { Config } from "../platform/config/index.js";
 import { listKeys, openKeyring } from "../platform/crypto/index.js";
-import { type Database, migrationStatus, openDatabase } from "../platform/db/index.js";
+import { type Database, migrationStatus } from "../platform/db/index.js";
 import { coreResources } from "../roles/resources.js";
+import { openOwnerDatabase } from "./owner-database.js";
 
 export type KeysAction = { action: "list" } | { action: "rotate"; newKey: boolean; batchSize: number };
 
@@ -58,14 +59,7 @@ export async function runKeys(
   logger: Logger,
   resources: readonly ResourceDeclaration[] = coreResources,
 ): Promise<number> {
-  const db = await openDatabase({
-    url: config.DATABASE_MIGRATION_URL ?? config.DATABASE_URL,
-    dataDir: config.SONDE_DATA_DIR,
-    poolMax: 2,
-    connectAttempts: config.DATABASE_CONNECT_ATTEMPTS,
-    applicationName: "sonde-keys",
-    logger,
-  });
+  const db = await openOwnerDatabase(config, logger, "keys");
   try {
     const pending = (await migrationStatus(db)).filter((m) => !m.applied);
     if (pending.length > 0) {

@@ -1,20 +1,13 @@
 import type { Logger } from "pino";
 import type { Config } from "../platform/config/index.js";
-import { migrateDown, migrateUp, migrationStatus, openDatabase } from "../platform/db/index.js";
+import { migrateDown, migrateUp, migrationStatus } from "../platform/db/index.js";
+import { openOwnerDatabase } from "./owner-database.js";
 
 export type MigrateAction = { action: "up" } | { action: "status" } | { action: "down"; steps: number };
 
 /** `sonde migrate`: runs as the database owner, apart from any running core. Returns the exit code. */
 export async function runMigrate(what: MigrateAction, config: Config, logger: Logger): Promise<number> {
-  const db = await openDatabase({
-    // Migrations are the schema owner's work.
-    url: config.DATABASE_MIGRATION_URL ?? config.DATABASE_URL,
-    dataDir: config.SONDE_DATA_DIR,
-    poolMax: 2,
-    connectAttempts: config.DATABASE_CONNECT_ATTEMPTS,
-    applicationName: "sonde-migrate",
-    logger,
-  });
+  const db = await openOwnerDatabase(config, logger, "migrate");
   try {
     switch (what.action) {
       case "up": {

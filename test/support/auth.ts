@@ -4,6 +4,7 @@
  * does), never through a sign-up endpoint.
  */
 import type { Auth } from "../../src/domains/identity/auth.js";
+import { createUser } from "../../src/domains/identity/users.js";
 import { createDevMailboxMailer, DevMailbox } from "../../src/platform/mail/dev-mailbox.js";
 import type { Mailer } from "../../src/platform/mail/types.js";
 import { silentLogger } from "./databases.js";
@@ -19,24 +20,16 @@ export function testMailer(): { mailer: Mailer; mailbox: DevMailbox } {
 }
 
 /** A user with a password (unless `password` is null); their address confirmed unless told otherwise. */
-export async function createTestUser(
+export function createTestUser(
   auth: Auth,
   user: { email: string; password: string | null; emailVerified?: boolean },
 ): Promise<string> {
-  const ctx = await auth.$context;
-  const created = await ctx.internalAdapter.createUser(
-    { email: user.email, name: user.email, emailVerified: user.emailVerified ?? true },
-    { method: "email-password" },
-  );
-  if (user.password !== null) {
-    await ctx.internalAdapter.linkAccount({
-      userId: created.id,
-      providerId: "credential",
-      accountId: created.id,
-      password: await ctx.password.hash(user.password),
-    });
-  }
-  return created.id;
+  return createUser(auth, {
+    email: user.email,
+    name: user.email,
+    ...(user.password !== null ? { password: user.password } : {}),
+    emailVerified: user.emailVerified ?? true,
+  });
 }
 
 /** The one link in a sign-in mail. */

@@ -23,7 +23,10 @@ import { openKeyring } from "../../src/platform/crypto/index.js";
 import { migrateUp } from "../../src/platform/db/migrate.js";
 import { createDevMailboxMailer, DevMailbox } from "../../src/platform/mail/index.js";
 import { coreResources } from "../../src/roles/resources.js";
-import type { Doc, ErrorObj, ResourceObj } from "../integration/jsonapi-harness.js";
+import { type Doc, type ErrorObj, one, type ResourceObj } from "../integration/jsonapi-harness.js";
+
+// The same document accessors as the JSON:API suites: an identity response is a superset of theirs.
+export { error, many, one } from "../integration/jsonapi-harness.js";
 import { type DatabaseTarget, silentLogger, type TestDatabase } from "./databases.js";
 import { testHttpServer } from "./http-server.js";
 import { assertJsonApi } from "./jsonapi-schema.js";
@@ -233,29 +236,6 @@ export async function openIdentityHarness(target: DatabaseTarget): Promise<Ident
 function isPlainJson(url: string): boolean {
   const path = url.split("?")[0];
   return path === "/api/v2/me" || path === "/api/v2/me/tenant" || path === "/api/v2/invitations/accept";
-}
-
-/** The primary data of a single-resource document. */
-export function one(res: Res): ResourceObj {
-  const data = res.doc.data;
-  if (data === null || data === undefined || Array.isArray(data)) {
-    throw new Error(`expected one resource, got ${res.status}: ${res.raw}`);
-  }
-  return data;
-}
-
-/** The primary data of a collection document. */
-export function many(res: Res): ResourceObj[] {
-  const data = res.doc.data;
-  if (!Array.isArray(data)) throw new Error(`expected a collection, got ${res.status}: ${res.raw}`);
-  return data;
-}
-
-/** The single error object of an error document. */
-export function error(res: Res): ErrorObj {
-  const [e] = res.doc.errors ?? [];
-  if (e === undefined) throw new Error(`expected an error, got ${res.status}: ${res.raw}`);
-  return e;
 }
 
 /** A JSON:API document with attributes (create, or update when `id` is given). */

@@ -9,9 +9,10 @@ import { SondeError } from "../../lib/errors.js";
 import type { Config } from "../../platform/config/index.js";
 import { openKeyring } from "../../platform/crypto/index.js";
 import { noMailer } from "../../platform/mail/no-mail.js";
-import { migrationStatus, openDatabase, type Orm } from "../../platform/db/index.js";
+import { migrationStatus, type Orm } from "../../platform/db/index.js";
 import { createLogger } from "../../platform/log/logger.js";
 import { coreResources } from "../../roles/resources.js";
+import { openOwnerDatabase } from "../owner-database.js";
 
 /** What every identity command works with: the kernel, better-auth, and the system actor "cli". */
 export interface IdentityContext {
@@ -64,14 +65,7 @@ export async function withIdentity<T>(
   logger: Logger,
   fn: (ctx: IdentityContext) => Promise<T>,
 ): Promise<T> {
-  const db = await openDatabase({
-    url: config.DATABASE_MIGRATION_URL ?? config.DATABASE_URL,
-    dataDir: config.SONDE_DATA_DIR,
-    poolMax: 2,
-    connectAttempts: config.DATABASE_CONNECT_ATTEMPTS,
-    applicationName: "sonde-cli",
-    logger,
-  });
+  const db = await openOwnerDatabase(config, logger, "cli");
   try {
     const pending = (await migrationStatus(db)).filter((m) => !m.applied);
     if (pending.length > 0) {
