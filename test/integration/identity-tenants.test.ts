@@ -130,6 +130,35 @@ function suite(target: DatabaseTarget) {
       }
     });
 
+    it("never lets an admin change or remove their own membership; another admin may", async () => {
+      const { id, admin } = await tenantWithAdmin("selfish");
+      const secondEmail = "second@selfish.example";
+      await h.addMember(id, await h.createUser(secondEmail), "admin");
+      const second: CallOptions = { as: await h.signIn(secondEmail) };
+      const me = (await h.call("GET", "/api/v2/me", admin)).json as { user: { id: string } };
+      const all = many(await h.call("GET", "/api/v2/memberships", admin));
+      const mine = all.find((m) => m.attributes.user_id === me.user.id)?.id ?? "";
+      expect(mine).not.toBe("");
+
+      const demote = await h.call("PATCH", `/api/v2/memberships/${mine}`, {
+        ...admin,
+        body: doc("memberships", { role: "viewer" }, mine),
+      });
+      expect([demote.status, error(demote).detail]).toEqual([
+        422,
+        "user_id: you cannot change or remove your own membership",
+      ]);
+      const leave = await h.call("DELETE", `/api/v2/memberships/${mine}`, admin);
+      expect(leave.status).toBe(422);
+      expect((await h.call("GET", "/api/v2/me", admin)).json).toMatchObject({ role: "admin" });
+
+      const byOther = await h.call("PATCH", `/api/v2/memberships/${mine}`, {
+        ...second,
+        body: doc("memberships", { role: "operator" }, mine),
+      });
+      expect([byOther.status, one(byOther).attributes.role]).toEqual([200, "operator"]);
+    });
+
     it("keeps the contact encrypted at rest and answers it in clear", async () => {
       const created = await h.call("POST", "/api/v2/tenants", {
         ...root,

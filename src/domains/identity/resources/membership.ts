@@ -9,9 +9,18 @@ import {
   superUser,
 } from "../../../kernel/policy/checks.js";
 import { defineResource } from "../../../kernel/resource/define.js";
-import type { ResourceRef } from "../../../kernel/resource/types.js";
+import type { ResourceRef, Validation } from "../../../kernel/resource/types.js";
 import { memberships } from "../auth.schema.js";
 import { userResource } from "./user.js";
+
+/**
+ * An admin who demoted or removed themselves could leave the tenant without an admin: another admin
+ * (or a super user) changes your membership, never you.
+ */
+const notYourOwn: Validation = (_values, ctx) =>
+  ctx.actor.kind === "user" && ctx.record?.user_id === ctx.actor.id
+    ? { field: "user_id", message: "you cannot change or remove your own membership" }
+    : undefined;
 
 /**
  * A user's role in one tenant. Tenant admins read, change and remove memberships; everyone reads
@@ -30,8 +39,8 @@ export const membershipResource = defineResource({
   actions: {
     read: { type: "read" },
     create: { type: "create", accept: ["user_id", "role"], require: ["user_id", "role"] },
-    update: { type: "update", accept: ["role"] },
-    destroy: { type: "destroy" },
+    update: { type: "update", accept: ["role"], validations: [notYourOwn] },
+    destroy: { type: "destroy", validations: [notYourOwn] },
   },
   quota: { limit: "max_users" },
   minimumScope: "admin",
