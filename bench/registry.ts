@@ -1,3 +1,4 @@
+import { authBench } from "./auth.js";
 import { kernelBench } from "./kernel.js";
 import { startupBench } from "./startup.js";
 
@@ -9,4 +10,5 @@ export interface Benchmark {
 export const benchmarks: Readonly<Record<string, Benchmark>> = {
   startup: startupBench,
   kernel: kernelBench,
+  auth: authBench,
 };
