@@ -11,8 +11,8 @@ import type { Auth } from "../../domains/identity/auth.js";
 import {
   auditTenantEntry,
   findTenant,
-  findUser,
   listMemberships,
+  type Membership,
   type TenantRef,
 } from "../../domains/identity/memberships.js";
 import type { TokenUsage } from "../../domains/identity/token-usage.js";
@@ -33,6 +33,8 @@ interface Principal {
   /** Tokens only: a token acts only in its own tenant. */
   readonly boundToTenant: boolean;
   readonly scopes?: readonly Scope[];
+  /** Tokens only: the membership in the token's tenant, read with the token (undefined: look it up). */
+  readonly membership?: Membership | null;
 }
 
 export interface ResolverOptions {
@@ -56,15 +58,15 @@ export function createActorResolver({ auth, orm, logger, tokenUsage }: ResolverO
       if (verified !== "unknown") logger.debug({ refusal: verified }, "API token refused");
       return null;
     }
-    const user = await findUser(orm, verified.userId);
-    if (user === undefined || user.status !== "active") return null;
+    if (verified.user.status !== "active") return null;
     tokenUsage?.record(verified.id, ip);
     return {
-      userId: user.id,
-      superUser: user.superUser,
+      userId: verified.userId,
+      superUser: verified.user.superUser,
       tenantId: verified.tenantId,
       boundToTenant: true,
       scopes: [verified.scope],
+      membership: verified.membership,
     };
   }
 
@@ -115,8 +117,14 @@ export function createActorResolver({ auth, orm, logger, tokenUsage }: ResolverO
 
     if (header !== undefined && principal.superUser) return enter(header, "X-Sonde-Tenant");
 
-    const memberships = await listMemberships(orm, principal.userId);
     const wanted = header ?? principal.tenantId;
+    // A token brought its membership along (its tenant is the only one it may name).
+    const memberships =
+      principal.membership !== undefined && (header === undefined || header === principal.tenantId)
+        ? principal.membership === null
+          ? []
+          : [principal.membership]
+        : await listMemberships(orm, principal.userId);
     const membership =
       wanted === null
         ? (memberships.find((m) => m.tenant.status === "active") ?? memberships[0])

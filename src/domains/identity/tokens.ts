@@ -4,12 +4,15 @@
  * cross-tenant role): authenticating a request is not an action on tenant data. Creating and revoking
  * tokens are actions of the `api_token` resource (resources/api-token.ts).
  */
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Scope } from "../../kernel/actor.js";
 import { inScope } from "../../kernel/tenancy/transaction.js";
 import { API_TOKEN_PREFIX } from "../../lib/credentials.js";
 import type { Orm } from "../../platform/db/types.js";
+import { tenants } from "../../kernel/kernel.schema.js";
+import { authUser, memberships } from "./auth.schema.js";
 import { apiTokens } from "./identity.schema.js";
+import type { Membership } from "./memberships.js";
 import { hashSecret, sameHash } from "./secrets.js";
 
 export interface VerifiedToken {
@@ -17,6 +20,10 @@ export interface VerifiedToken {
   readonly tenantId: string;
   readonly userId: string;
   readonly scope: Scope;
+  /** The token's user, read in the same query: a request costs one lookup, not three. */
+  readonly user: { readonly status: string; readonly superUser: boolean };
+  /** The user's membership in the token's tenant (null: they lost it, and the token acts nowhere). */
+  readonly membership: Membership | null;
 }
 
 export type TokenRefusal = "unknown" | "revoked" | "expired";
@@ -39,8 +46,20 @@ export async function verifyApiToken(
         hash: apiTokens.token_hash,
         expiresAt: apiTokens.expires_at,
         revokedAt: apiTokens.revoked_at,
+        userStatus: authUser.status,
+        superUser: authUser.superUser,
+        role: memberships.role,
+        slug: tenants.slug,
+        tenantName: tenants.name,
+        tenantStatus: tenants.status,
       })
       .from(apiTokens)
+      .innerJoin(authUser, eq(authUser.id, apiTokens.user_id))
+      .innerJoin(tenants, eq(tenants.id, apiTokens.tenant_id))
+      .leftJoin(
+        memberships,
+        and(eq(memberships.user_id, apiTokens.user_id), eq(memberships.tenant_id, apiTokens.tenant_id)),
+      )
       .where(eq(apiTokens.token_hash, hash))
       .limit(1),
   );
@@ -48,5 +67,13 @@ export async function verifyApiToken(
   if (row === undefined || !sameHash(row.hash, hash)) return "unknown";
   if (row.revokedAt !== null) return "revoked";
   if (row.expiresAt !== null && row.expiresAt.getTime() <= now.getTime()) return "expired";
-  return { id: row.id, tenantId: row.tenantId, userId: row.userId, scope: row.scope };
+  const tenant = { id: row.tenantId, slug: row.slug, name: row.tenantName, status: row.tenantStatus };
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    userId: row.userId,
+    scope: row.scope,
+    user: { status: row.userStatus, superUser: row.superUser },
+    membership: row.role === null ? null : { tenant, role: row.role },
+  };
 }
