@@ -26,10 +26,10 @@ import type { ResourceDeclaration } from "./resource/define.js";
 import type { AnyResource, ChangeContext } from "./resource/types.js";
 import { filterToSql } from "./sql/filter-sql.js";
 import { TenantSlugs } from "./tenancy/slugs.js";
-import { APP_ROLE, SYSTEM_ROLE } from "./tenancy/rls.js";
-import { asRole, inScope, type TenantScope, type Tx } from "./tenancy/transaction.js";
+import { inScope, type Tx } from "./tenancy/transaction.js";
 import { afterCommit } from "./pipeline/after-commit.js";
 import { lockQuota } from "./pipeline/quota.js";
+import { assertReferencesVisible } from "./pipeline/references.js";
 import type { KernelServices } from "./services.js";
 
 export type Rec = Record<string, unknown>;
@@ -281,7 +281,7 @@ export class Kernel {
     const row =
       resource.tenantKey !== undefined ? { ...stored, [resource.tenantKey]: auth.tenantId } : stored;
     const record = await this.write(auth, resource, action, ctx, async (tx) => {
-      await this.assertReferencesVisible(tx, resource, values, ctx, auth.scope);
+      await assertReferencesVisible(tx, resource, values, ctx, auth.scope, this.lookup);
       const quota = await lockQuota(tx, resource, this.lookup, auth.tenantId);
       const base = tx.insert(resource.table).values(row);
       const pk = pkColumn(resource);
@@ -411,7 +411,7 @@ export class Kernel {
           output,
         };
         const changed = applyChanges(action, accepted, changeCtx);
-        await this.assertReferencesVisible(tx, resource, changed, ctx, auth.scope);
+        await assertReferencesVisible(tx, resource, changed, ctx, auth.scope, this.lookup);
         const values = this.cipher.seal(resource, changed);
 
         if (action.type === "destroy") {
@@ -532,61 +532,6 @@ export class Kernel {
 
   private openOne(resource: AnyResource, record: Rec): Rec {
     return this.cipher.open(resource, [record])[0] ?? record;
-  }
-
-  /**
-   * A belongs_to key may only name a record the actor can read. Foreign keys are checked by PostgreSQL
-   * without row-level security, so without this a tenant could point at (and probe for) another
-   * tenant's records; here another tenant's id is refused exactly like an id that does not exist.
-   */
-  private async assertReferencesVisible(
-    tx: Tx,
-    resource: AnyResource,
-    values: Readonly<Rec>,
-    ctx: ActionContext,
-    scope: TenantScope,
-  ): Promise<void> {
-    for (const [name, rel] of Object.entries(resource.spec.relationships ?? {})) {
-      if (rel.kind !== "belongs_to") continue;
-      const value = values[rel.sourceField];
-      if (value === undefined || value === null) continue;
-      const target = this.resource(rel.resource().name);
-      const missing = new SondeError(
-        "SONDE_VALIDATION_FAILED",
-        `${rel.sourceField} refers to a ${target.name} that does not exist`,
-        {
-          pointer: `/data/attributes/${rel.sourceField}`,
-          meta: { field: rel.sourceField, relationship: name },
-        },
-      );
-      if (!validId(target, String(value))) throw missing;
-      let filter: Filter;
-      try {
-        filter = authorize(target, defaultAction(target, "read"), ctx).filter;
-      } catch {
-        throw missing;
-      }
-      const lookup = () =>
-        tx
-          .select({ id: pkColumn(target) })
-          .from(target.table)
-          .where(
-            and(
-              eq(pkColumn(target), value),
-              filterToSql(filter, fieldResolver(target, this.lookup), ctx.actor),
-            ),
-          )
-          .limit(1);
-      // The system actor reads every record of a global resource; under the application role, the
-      // row-level security of some global tables ("user": members of this tenant only) would hide
-      // exactly the record it is connecting (the user becoming a member). Tenant-scoped targets stay
-      // under the tenant's row-level security for everyone.
-      const found =
-        ctx.actor.kind === "system" && target.tenancy === "global" && !scope.bypass
-          ? await asRole(tx, SYSTEM_ROLE, APP_ROLE, lookup)
-          : await lookup();
-      if (found.length === 0) throw missing;
-    }
   }
 
   /**
