@@ -118,13 +118,13 @@ export function createActorResolver({ auth, orm, logger, tokenUsage }: ResolverO
     if (header !== undefined && principal.superUser) return enter(header, "X-Sonde-Tenant");
 
     const wanted = header ?? principal.tenantId;
-    // A token brought its membership along (its tenant is the only one it may name).
+    // A token brought its membership along: its tenant is the only one it may act in.
     const memberships =
-      principal.membership !== undefined && (header === undefined || header === principal.tenantId)
-        ? principal.membership === null
+      principal.membership === undefined
+        ? await listMemberships(orm, principal.userId)
+        : principal.membership === null
           ? []
-          : [principal.membership]
-        : await listMemberships(orm, principal.userId);
+          : [principal.membership];
     const membership =
       wanted === null
         ? (memberships.find((m) => m.tenant.status === "active") ?? memberships[0])
@@ -136,11 +136,12 @@ export function createActorResolver({ auth, orm, logger, tokenUsage }: ResolverO
     if (membership === undefined) {
       throw new SondeError(
         "SONDE_FORBIDDEN",
-        wanted === null ? "you are not a member of any tenant" : "you are not a member of that tenant",
+        principal.boundToTenant && header !== undefined
+          ? "this API token acts only in its own tenant"
+          : wanted === null
+            ? "you are not a member of any tenant"
+            : "you are not a member of that tenant",
       );
-    }
-    if (principal.boundToTenant && membership.tenant.id !== principal.tenantId) {
-      throw new SondeError("SONDE_FORBIDDEN", "this API token acts only in its own tenant");
     }
     if (membership.tenant.status === "suspended" && !principal.superUser) throw suspended(membership.tenant);
     return {
