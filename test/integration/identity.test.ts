@@ -12,7 +12,6 @@ import { testHttpServer } from "../support/http-server.js";
 import { jsonApiRoutes } from "../../src/api/jsonapi/routes.js";
 import { type Auth, createAuth } from "../../src/domains/identity/auth.js";
 import { authUser } from "../../src/domains/identity/auth.schema.js";
-import { addMembership } from "../../src/domains/identity/memberships.js";
 import { auditEvents } from "../../src/kernel/kernel.schema.js";
 import {
   type DatabaseTarget,
@@ -23,7 +22,7 @@ import {
 } from "../support/databases.js";
 import { type Fixture, setupKernel } from "../support/kernel-fixtures.js";
 import { serviceGate } from "../support/services.js";
-import { cookieHeader, createTestUser, testMailer } from "../support/auth.js";
+import { addMembership, cookieHeader, createTestUser, testMailer } from "../support/auth.js";
 
 const ORIGIN = "http://localhost:8080";
 const JSONAPI = "application/vnd.api+json";

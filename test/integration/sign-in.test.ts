@@ -21,10 +21,9 @@ import {
   authUser,
   authVerification,
 } from "../../src/domains/identity/auth.schema.js";
-import { addMembership } from "../../src/domains/identity/memberships.js";
 import { tenants } from "../../src/kernel/kernel.schema.js";
 import type { DevMailbox, StoredMail } from "../../src/platform/mail/dev-mailbox.js";
-import { cookieHeader, createTestUser, linkIn, testMailer } from "../support/auth.js";
+import { addMembership, cookieHeader, createTestUser, linkIn, testMailer } from "../support/auth.js";
 import {
   type DatabaseTarget,
   embeddedTarget,

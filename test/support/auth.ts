@@ -4,6 +4,10 @@
  * does), never through a sign-up endpoint.
  */
 import type { Auth } from "../../src/domains/identity/auth.js";
+import { memberships } from "../../src/domains/identity/auth.schema.js";
+import type { Role } from "../../src/kernel/actor.js";
+import { inScope } from "../../src/kernel/tenancy/transaction.js";
+import type { Orm } from "../../src/platform/db/types.js";
 import { createUser } from "../../src/domains/identity/users.js";
 import { createDevMailboxMailer, DevMailbox } from "../../src/platform/mail/dev-mailbox.js";
 import type { Mailer } from "../../src/platform/mail/types.js";
@@ -45,4 +49,17 @@ export function cookieHeader(setCookies: readonly string[]): string {
     .map((c) => c.split(";")[0] ?? "")
     .filter((pair) => !/=$/.test(pair))
     .join("; ");
+}
+
+/**
+ * A membership made straight in the tenant's scope, for suites whose subject is sign-in rather than
+ * memberships (the product makes them through the kernel: invitations, `sonde user create`).
+ */
+export async function addMembership(orm: Orm, tenantId: string, userId: string, role: Role): Promise<void> {
+  await inScope(orm, { tenantId, bypass: false }, (tx) =>
+    tx
+      .insert(memberships)
+      .values({ tenant_id: tenantId, user_id: userId, role })
+      .onConflictDoUpdate({ target: [memberships.tenant_id, memberships.user_id], set: { role } }),
+  );
 }

@@ -54,16 +54,6 @@ export async function listMemberships(orm: Orm, userId: string): Promise<Members
   return rows.map(({ role, ...tenant }) => ({ tenant, role }));
 }
 
-/** Adds a membership (or changes its role). Runs in the tenant's own scope, under its RLS policy. */
-export async function addMembership(orm: Orm, tenantId: string, userId: string, role: Role): Promise<void> {
-  await inScope(orm, { tenantId, bypass: false }, (tx) =>
-    tx
-      .insert(memberships)
-      .values({ tenant_id: tenantId, user_id: userId, role })
-      .onConflictDoUpdate({ target: [memberships.tenant_id, memberships.user_id], set: { role } }),
-  );
-}
-
 /** A tenant by slug or id (the `X-Sonde-Tenant` header takes either); the registry is global. */
 export async function findTenant(orm: Orm, slugOrId: string): Promise<TenantRef | undefined> {
   const where = UUID.test(slugOrId) ? eq(tenants.id, slugOrId) : eq(tenants.slug, slugOrId);
