@@ -7,7 +7,7 @@ import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import { APIError } from "better-auth/api";
 import { z } from "zod";
 import type { Auth } from "../../domains/identity/auth.js";
-import { PASSWORD_RESET_PAGE_PATH } from "../../domains/identity/auth-mail.js";
+import { PASSWORD_RESET_PAGE_PATH } from "../../domains/identity/mails.js";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../../lib/credentials.js";
 import { acceptFormPosts, escapeHtml, htmlPage } from "../routes/html-page.js";
 

@@ -24,7 +24,7 @@ import {
   passwordResetMail,
   SIGN_IN_LINK_EXPIRY,
   verifyEmailMail,
-} from "./auth-mail.js";
+} from "./mails.js";
 import { authSchema, authUser } from "./auth.schema.js";
 
 /** Mounted here by the HTTP layer; better-auth needs it to route and to build its links. */
