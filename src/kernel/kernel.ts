@@ -74,6 +74,22 @@ export interface KernelOptions {
   readonly services?: KernelServices;
 }
 
+/** What a bulk operation gets: the tenant's transaction and the facts the kernel settled. */
+export interface BulkContext {
+  readonly tx: Tx;
+  readonly tenantId: string;
+  readonly actor: Actor;
+  /** Rows the actor may act on (policy filter checks), as SQL over the resource's table. */
+  readonly rowFilter: SQL | undefined;
+}
+
+/** What a bulk operation returns: its result and the events to publish with its commit. */
+export interface BulkOutcome<T> {
+  readonly result: T;
+  /** `sonde.<tenant>.<resource>.<event>` with the payload, through the outbox (one per batch, not per row). */
+  readonly events?: readonly { readonly event: string; readonly payload: Rec }[];
+}
+
 export const MAX_PAGE_SIZE = 1000;
 const DEFAULT_PAGE_SIZE = 50;
 
@@ -280,27 +296,36 @@ export class Kernel {
     const stored = this.cipher.seal(resource, values);
     const row =
       resource.tenantKey !== undefined ? { ...stored, [resource.tenantKey]: auth.tenantId } : stored;
-    const record = await this.write(auth, resource, action, ctx, async (tx) => {
-      await assertReferencesVisible(tx, resource, values, ctx, auth.scope, this.lookup);
-      const quota = await lockQuota(tx, resource, this.lookup, auth.tenantId);
-      const base = tx.insert(resource.table).values(row);
-      const pk = pkColumn(resource);
-      const identity = action.upsertIdentity ? resource.spec.identities?.[action.upsertIdentity] : undefined;
-      const inserted = identity
-        ? await base
-            .onConflictDoUpdate({
-              target: [
-                ...(resource.tenantColumn !== undefined ? [resource.tenantColumn] : []),
-                ...identity.map((f) => columnOf(resource, f)),
-              ],
-              set: stored,
-            })
-            .returning({ id: pk })
-        : await base.returning({ id: pk });
-      await quota.verify();
-      const id = String(inserted[0]?.id);
-      return { id, event: action.name, recordId: id };
-    });
+    const record = await this.write(
+      auth,
+      resource,
+      action,
+      ctx,
+      async (tx) => {
+        await assertReferencesVisible(tx, resource, values, ctx, auth.scope, this.lookup);
+        const quota = await lockQuota(tx, resource, this.lookup, auth.tenantId);
+        const base = tx.insert(resource.table).values(row);
+        const pk = pkColumn(resource);
+        const identity = action.upsertIdentity
+          ? resource.spec.identities?.[action.upsertIdentity]
+          : undefined;
+        const inserted = identity
+          ? await base
+              .onConflictDoUpdate({
+                target: [
+                  ...(resource.tenantColumn !== undefined ? [resource.tenantColumn] : []),
+                  ...identity.map((f) => columnOf(resource, f)),
+                ],
+                set: stored,
+              })
+              .returning({ id: pk })
+          : await base.returning({ id: pk });
+        await quota.verify();
+        const id = String(inserted[0]?.id);
+        return { id, event: action.name, recordId: id };
+      },
+      args,
+    );
     await this.afterCommit(resource, action, ctx, auth, record, changeCtx.output, opts.output);
     return record;
   }
@@ -359,6 +384,64 @@ export class Kernel {
     }
   }
 
+  /**
+   * Runs a bulk action (ActionSpec.bulk): authorized like any action (refusals audited), then `fn`
+   * does set-based work in the tenant's row-level-security transaction; its events go to the outbox
+   * in the same transaction and system actors' runs are audited, as for single writes. For work that
+   * record-by-record actions cannot do fast enough (ingesting thousands of devices a second).
+   */
+  async bulk<T>(
+    resource: AnyResource,
+    name: string,
+    ctx: ActionContext,
+    fn: (bulk: BulkContext) => Promise<BulkOutcome<T>>,
+  ): Promise<T> {
+    const action = this.action(resource, name);
+    if (action.bulk !== true)
+      throw new SondeError("SONDE_INTERNAL", `${resource.name} ${name} is not a bulk action`);
+    const auth = await this.authorizeOrAudit(resource, action, ctx);
+    const tenantId = auth.tenantId;
+    if (resource.tenancy !== "tenant" || tenantId === null) {
+      throw new SondeError("SONDE_BAD_REQUEST", `${resource.plural} belong to a tenant: name one`);
+    }
+    let wroteEvent = false;
+    const result = await this.run(
+      auth,
+      async (tx) => {
+        const rowFilter =
+          auth.filter === true
+            ? undefined
+            : filterToSql(auth.filter, fieldResolver(resource, this.lookup), ctx.actor);
+        const outcome = await fn({ tx, tenantId, actor: ctx.actor, rowFilter });
+        const events = outcome.events ?? [];
+        if (events.length > 0 && resource.spec.events !== false) {
+          const slug = await this.slugs.of(tx, tenantId);
+          for (const e of events) {
+            await enqueueEvent(tx, {
+              tenantId,
+              subject: `sonde.${slug}.${resource.name}.${e.event}`,
+              payload: { resource: resource.name, action: e.event, actor: actorId(ctx.actor), ...e.payload },
+            });
+          }
+          wroteEvent = true;
+        }
+        if (ctx.actor.kind === "system") {
+          await writeAudit(tx, {
+            tenantId,
+            actor: ctx.actor,
+            kind: "system_write",
+            resource: resource.name,
+            action: name,
+          });
+        }
+        return outcome.result;
+      },
+      resource,
+    );
+    if (wroteEvent) this.opts.onOutboxWrite?.();
+    return result;
+  }
+
   /** Update and destroy: lock the visible row, check the action's policy on it, guard the state, write. */
   private async modify(
     resource: AnyResource,
@@ -379,80 +462,87 @@ export class Kernel {
     const resolve = fieldResolver(resource, this.lookup);
     let forbiddenRow = false;
     try {
-      const record = await this.write(auth, resource, action, ctx, async (tx) => {
-        const locked = (
-          await tx
-            .select()
-            .from(resource.table)
-            .where(and(eq(pk, id), filterToSql(readAuth.filter, resolve, ctx.actor)))
-            .for("update")
-        )[0] as Rec | undefined;
-        if (locked === undefined) throw notFound(resource, id);
-        // Guards and changes see the record as callers know it, in plaintext.
-        const current = this.openOne(resource, locked);
-        if (guard !== undefined && !matches(guard, current, ctx.actor)) {
-          throw new SondeError(
-            "SONDE_GUARD_FAILED",
-            `${resource.name} ${id} no longer matches the condition for ${action.name}`,
-            {
-              meta: { resource: resource.name, action: action.name },
-            },
-          );
-        }
-        if (!matches(auth.filter, current, ctx.actor)) {
-          forbiddenRow = true;
-          throw forbidden(resource, action);
-        }
-        const changeCtx: ChangeContext = {
-          actor: ctx.actor,
-          tenantId: auth.tenantId,
-          record: current,
-          arguments: args,
-          output,
-        };
-        const changed = applyChanges(action, accepted, changeCtx);
-        await assertReferencesVisible(tx, resource, changed, ctx, auth.scope, this.lookup);
-        const values = this.cipher.seal(resource, changed);
-
-        if (action.type === "destroy") {
-          await tx.delete(resource.table).where(eq(pk, id));
-          return { id, event: action.name, recordId: id, deleted: true };
-        }
-        const transition = resource.transitionsByAction.get(action.name);
-        const sm = resource.spec.stateMachine;
-        if (transition !== undefined && sm !== undefined) {
-          const stateCol = columnOf(resource, sm.attribute);
-          const updated = await tx
-            .update(resource.table)
-            .set({ ...values, [sm.attribute]: transition.to })
-            .where(and(eq(pk, id), inArray(stateCol, [...transition.from])))
-            .returning({ id: pk });
-          if (updated.length === 0)
-            throw invalidTransition(resource, action.name, String(current[sm.attribute]));
-          await tx.insert(stateTransitions).values({
-            tenant_id: auth.tenantId,
-            resource: resource.name,
-            record_id: id,
-            from_state: String(current[sm.attribute]),
-            to_state: transition.to,
-            action: action.name,
-            actor_kind: ctx.actor.kind,
-            actor_id: actorId(ctx.actor),
-          });
-          await writeAudit(tx, {
-            tenantId: auth.tenantId,
+      const record = await this.write(
+        auth,
+        resource,
+        action,
+        ctx,
+        async (tx) => {
+          const locked = (
+            await tx
+              .select()
+              .from(resource.table)
+              .where(and(eq(pk, id), filterToSql(readAuth.filter, resolve, ctx.actor)))
+              .for("update")
+          )[0] as Rec | undefined;
+          if (locked === undefined) throw notFound(resource, id);
+          // Guards and changes see the record as callers know it, in plaintext.
+          const current = this.openOne(resource, locked);
+          if (guard !== undefined && !matches(guard, current, ctx.actor)) {
+            throw new SondeError(
+              "SONDE_GUARD_FAILED",
+              `${resource.name} ${id} no longer matches the condition for ${action.name}`,
+              {
+                meta: { resource: resource.name, action: action.name },
+              },
+            );
+          }
+          if (!matches(auth.filter, current, ctx.actor)) {
+            forbiddenRow = true;
+            throw forbidden(resource, action);
+          }
+          const changeCtx: ChangeContext = {
             actor: ctx.actor,
-            kind: "transition",
-            resource: resource.name,
-            action: action.name,
-            recordId: id,
-            detail: { from: String(current[sm.attribute]), to: transition.to },
-          });
-        } else if (Object.keys(values).length > 0) {
-          await tx.update(resource.table).set(values).where(eq(pk, id));
-        }
-        return { id, event: action.name, recordId: id };
-      });
+            tenantId: auth.tenantId,
+            record: current,
+            arguments: args,
+            output,
+          };
+          const changed = applyChanges(action, accepted, changeCtx);
+          await assertReferencesVisible(tx, resource, changed, ctx, auth.scope, this.lookup);
+          const values = this.cipher.seal(resource, changed);
+
+          if (action.type === "destroy") {
+            await tx.delete(resource.table).where(eq(pk, id));
+            return { id, event: action.name, recordId: id, deleted: true };
+          }
+          const transition = resource.transitionsByAction.get(action.name);
+          const sm = resource.spec.stateMachine;
+          if (transition !== undefined && sm !== undefined) {
+            const stateCol = columnOf(resource, sm.attribute);
+            const updated = await tx
+              .update(resource.table)
+              .set({ ...values, [sm.attribute]: transition.to })
+              .where(and(eq(pk, id), inArray(stateCol, [...transition.from])))
+              .returning({ id: pk });
+            if (updated.length === 0)
+              throw invalidTransition(resource, action.name, String(current[sm.attribute]));
+            await tx.insert(stateTransitions).values({
+              tenant_id: auth.tenantId,
+              resource: resource.name,
+              record_id: id,
+              from_state: String(current[sm.attribute]),
+              to_state: transition.to,
+              action: action.name,
+              actor_kind: ctx.actor.kind,
+              actor_id: actorId(ctx.actor),
+            });
+            await writeAudit(tx, {
+              tenantId: auth.tenantId,
+              actor: ctx.actor,
+              kind: "transition",
+              resource: resource.name,
+              action: action.name,
+              recordId: id,
+              detail: { from: String(current[sm.attribute]), to: transition.to },
+            });
+          } else if (Object.keys(values).length > 0) {
+            await tx.update(resource.table).set(values).where(eq(pk, id));
+          }
+          return { id, event: action.name, recordId: id };
+        },
+        args,
+      );
       await this.afterCommit(resource, action, ctx, auth, record, output, opts.output);
       return record;
     } catch (err) {
@@ -472,6 +562,7 @@ export class Kernel {
     action: NamedAction,
     ctx: ActionContext,
     fn: (tx: Tx) => Promise<{ id: string; event: string; recordId: string; deleted?: boolean }>,
+    args: Readonly<Rec> = {},
   ): Promise<Rec> {
     let wroteEvent = false;
     const result = await this.run(
@@ -483,6 +574,15 @@ export class Kernel {
           : await this.selectOne(tx, resource, { ...auth, filter: true }, done.id, [], ctx.actor);
         if (stored === undefined)
           throw new SondeError("SONDE_INTERNAL", `${resource.name} ${done.id} vanished after write`);
+        if (action.within !== undefined && done.deleted !== true) {
+          await action.within({
+            tx,
+            record: this.openOne(resource, stored),
+            actor: ctx.actor,
+            tenantId: auth.tenantId,
+            arguments: args,
+          });
+        }
         if (resource.spec.events !== false) {
           const slug = await this.slugs.of(tx, auth.tenantId);
           await enqueueEvent(tx, {

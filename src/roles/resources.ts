@@ -1,4 +1,5 @@
 import { identityResources } from "../domains/identity/resources/index.js";
+import { inventoryResources } from "../domains/inventory/resources/index.js";
 import type { ResourceDeclaration } from "../kernel/resource/define.js";
 
 /**
@@ -6,4 +7,4 @@ import type { ResourceDeclaration } from "../kernel/resource/define.js";
  * core (the kernel it serves), by the CLI and by `sonde keys rotate` (which re-encrypts every
  * encrypted attribute of every resource here), so that they cannot drift apart.
  */
-export const coreResources: readonly ResourceDeclaration[] = [...identityResources];
+export const coreResources: readonly ResourceDeclaration[] = [...identityResources, ...inventoryResources];

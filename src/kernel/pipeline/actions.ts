@@ -19,7 +19,11 @@ export function defaultAction(resource: AnyResource, type: NamedAction["type"]):
   if (preferred?.type === type) return preferred;
   // Never a transition or a custom-route action: those run only when named.
   const any = [...resource.actions.values()].find(
-    (a) => a.type === type && a.route === undefined && !resource.transitionsByAction.has(a.name),
+    (a) =>
+      a.type === type &&
+      a.route === undefined &&
+      a.bulk !== true &&
+      !resource.transitionsByAction.has(a.name),
   );
   if (any === undefined)
     throw new SondeError("SONDE_METHOD_NOT_ALLOWED", `${resource.plural} cannot be ${type}d`);
@@ -32,5 +36,12 @@ export function pickAction(
   type: NamedAction["type"],
   name: string | undefined,
 ): NamedAction {
-  return name === undefined ? defaultAction(resource, type) : findAction(resource, name, type);
+  const action = name === undefined ? defaultAction(resource, type) : findAction(resource, name, type);
+  if (action.bulk === true) {
+    throw new SondeError(
+      "SONDE_BAD_REQUEST",
+      `${resource.name} ${action.name} is a bulk action: run it in bulk`,
+    );
+  }
+  return action;
 }

@@ -21,6 +21,7 @@ import type { Filter } from "../filter.js";
 import type { TenantLimit } from "../kernel.schema.js";
 import type { Policy } from "../policy/types.js";
 import type { KernelServices } from "../services.js";
+import type { Tx } from "../tenancy/transaction.js";
 
 export type ActionType = "create" | "read" | "update" | "destroy";
 
@@ -65,6 +66,15 @@ export interface AfterCommitEvent {
   readonly services: KernelServices;
 }
 
+/** What `within` receives: the record as written, inside the action's transaction. */
+export interface WithinEvent {
+  readonly tx: Tx;
+  readonly record: Readonly<Record<string, unknown>>;
+  readonly actor: Actor;
+  readonly tenantId: string | null;
+  readonly arguments: Readonly<Record<string, unknown>>;
+}
+
 /** Shapes the write: receives the validated input, returns the values to store. */
 export type Change = (values: Record<string, unknown>, ctx: ChangeContext) => Record<string, unknown>;
 
@@ -96,6 +106,18 @@ export interface ActionSpec<T extends PgTable> {
    * a caller retrying it would only write it twice.
    */
   readonly afterCommit?: (event: AfterCommitEvent) => Promise<Record<string, unknown> | undefined>;
+  /**
+   * Runs inside the action's transaction, after the write (create/update), with the written record:
+   * the writes to other tables that the action implies and that must commit or roll back with it
+   * (unmerging a device moves its identifiers back). Row-level security holds: `tx` is the action's.
+   */
+  readonly within?: (event: WithinEvent) => Promise<void>;
+  /**
+   * A bulk action: never run record by record (no JSON:API route, not the resource's default create),
+   * only through `Kernel.bulk`, which authorizes it like any action and hands the domain the
+   * tenant's transaction for set-based writes (device sync ingest).
+   */
+  readonly bulk?: boolean;
   readonly description?: string;
 }
 
