@@ -169,6 +169,7 @@ CREATE UNIQUE INDEX "devices_active_ip" ON "devices" USING btree ("tenant_id","p
 CREATE INDEX "devices_partition_hostname" ON "devices" USING btree ("tenant_id","partition","hostname" text_pattern_ops);--> statement-breakpoint
 CREATE INDEX "devices_last_seen" ON "devices" USING btree ("tenant_id","last_seen_time");--> statement-breakpoint
 CREATE UNIQUE INDEX "interfaces_device_index" ON "interfaces" USING btree ("tenant_id","device_id","if_index");--> statement-breakpoint
+CREATE UNIQUE INDEX "merge_audits_blocked_once" ON "merge_audits" USING btree ("tenant_id","from_device_id","to_device_id","reason") WHERE "merge_audits"."outcome" = 'blocked';--> statement-breakpoint
 CREATE INDEX "merge_audits_from" ON "merge_audits" USING btree ("tenant_id","from_device_id");--> statement-breakpoint
 CREATE INDEX "merge_audits_to" ON "merge_audits" USING btree ("tenant_id","to_device_id");--> statement-breakpoint
 -- Row-level security for every inventory and integration table (kernel/tenancy/rls.ts).

@@ -167,9 +167,9 @@ export const mergeAudits = pgTable(
     partition: text("partition").notNull().default("default"),
     outcome: text("outcome", { enum: MERGE_OUTCOMES }).notNull(),
     reason: text("reason").notNull(),
-    /** Identifiers moved from → to (`{id, type, value}`), which unmerge moves back. */
+    /** Identifiers moved from → to, which unmerge moves back. */
     identifiers: jsonb("identifiers")
-      .$type<{ id: string; type: string; value: string }[]>()
+      .$type<{ type: string; value: string; partition: string }[]>()
       .notNull()
       .default([]),
     /** The merged device's attributes before the merge, restored by unmerge. */
@@ -180,6 +180,10 @@ export const mergeAudits = pgTable(
     unmerged_by: text("unmerged_by"),
   },
   (t) => [
+    // A blocked merge is recorded once per pair and reason: replaying a sync adds nothing.
+    uniqueIndex("merge_audits_blocked_once")
+      .on(t.tenant_id, t.from_device_id, t.to_device_id, t.reason)
+      .where(sql`${t.outcome} = 'blocked'`),
     index("merge_audits_from").on(t.tenant_id, t.from_device_id),
     index("merge_audits_to").on(t.tenant_id, t.to_device_id),
   ],
