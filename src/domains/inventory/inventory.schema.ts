@@ -69,8 +69,11 @@ export const devices = pgTable(
       .references(() => tenants.id, { onDelete: "cascade" }),
     /** Canonical id: `sr:` + a UUID derived from the identifiers (dire/canonical-id.ts). */
     uid: text("uid").notNull(),
-    /** OCSF device type (e.g. `Router`) and its type_id (12). */
-    type: text("type"),
+    /**
+     * OCSF device type (e.g. `Router`) and its type_id (12). The column is `type`; the attribute is
+     * `device_type` because JSON:API reserves the member name `type` (the kernel refuses it).
+     */
+    device_type: text("type"),
     type_id: integer("type_id").notNull().default(0),
     name: text("name"),
     hostname: text("hostname"),
@@ -131,7 +134,8 @@ export const deviceIdentifiers = pgTable(
       .notNull()
       .references(() => tenants.id, { onDelete: "cascade" }),
     device_id: text("device_id").notNull(),
-    type: text("type", { enum: DEVICE_IDENTIFIER_TYPES }).notNull(),
+    /** The column is `type`; the attribute is `identifier_type` (JSON:API reserves `type`). */
+    identifier_type: text("type", { enum: DEVICE_IDENTIFIER_TYPES }).notNull(),
     /** Normalised (MACs upper-case without separators). */
     value: text("value").notNull(),
     partition: text("partition").notNull().default("default"),
@@ -143,7 +147,7 @@ export const deviceIdentifiers = pgTable(
     last_seen: timestamp("last_seen", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex("device_identifiers_identity").on(t.tenant_id, t.type, t.value, t.partition),
+    uniqueIndex("device_identifiers_identity").on(t.tenant_id, t.identifier_type, t.value, t.partition),
     index("device_identifiers_device").on(t.tenant_id, t.device_id),
     foreignKey({
       name: "device_identifiers_device_fk",

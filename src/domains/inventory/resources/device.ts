@@ -11,11 +11,15 @@ import {
   superUser,
 } from "../../../kernel/policy/checks.js";
 import { defineResource } from "../../../kernel/resource/define.js";
-import type { Change, WithinEvent } from "../../../kernel/resource/types.js";
+import type { Change, ResourceRef, WithinEvent } from "../../../kernel/resource/types.js";
 import { canonicalId } from "../dire/canonical-id.js";
 import { DEFAULT_PARTITION, isMac, normalizeMac } from "../dire/identifiers.js";
 import { registerManualIdentifiers } from "../dire/manual-identifiers.js";
 import { devices, RISK_LEVELS } from "../inventory.schema.js";
+import { deviceAliasStateResource } from "./device-alias-state.js";
+import { deviceGroupResource } from "./device-group.js";
+import { deviceIdentifierResource } from "./device-identifier.js";
+import { interfaceResource } from "./interface.js";
 
 /** OCSF device type_id → name (OCSF 1.x `device.type_id`). */
 export const OCSF_DEVICE_TYPES: Readonly<Record<number, string>> = {
@@ -43,7 +47,7 @@ const EDITABLE = [
   "hostname",
   "ip",
   "mac",
-  "type",
+  "device_type",
   "type_id",
   "vendor_name",
   "model",
@@ -112,6 +116,28 @@ export const deviceResource = defineResource({
     type_id: { schema: z.number().int().min(0).max(99) },
     risk_level: { schema: z.enum(RISK_LEVELS) },
   },
+  relationships: {
+    group: { kind: "belongs_to", resource: (): ResourceRef => deviceGroupResource, sourceField: "group_id" },
+    identifiers: {
+      kind: "has_many",
+      resource: (): ResourceRef => deviceIdentifierResource,
+      destinationField: "device_id",
+    },
+    interfaces: {
+      kind: "has_many",
+      resource: (): ResourceRef => interfaceResource,
+      destinationField: "device_id",
+    },
+    alias_states: {
+      kind: "has_many",
+      resource: (): ResourceRef => deviceAliasStateResource,
+      destinationField: "device_id",
+    },
+  },
+  aggregates: {
+    identifier_count: { kind: "count", relationship: "identifiers" },
+    interface_count: { kind: "count", relationship: "interfaces" },
+  },
   calculations: {
     display_name: {
       type: "string",
@@ -128,7 +154,7 @@ export const deviceResource = defineResource({
       type: "string",
       description: "The OCSF name of type_id (or the source's own type when it gave one).",
       sql: (t) =>
-        sql`coalesce(${t.type}, case ${t.type_id} ${sql.raw(
+        sql`coalesce(${t.device_type}, case ${t.type_id} ${sql.raw(
           Object.entries(OCSF_DEVICE_TYPES)
             .map(([id, name]) => `when ${Number(id)} then '${name.replace(/'/g, "''")}'`)
             .join(" "),
