@@ -133,7 +133,8 @@ export const deviceIdentifiers = pgTable(
     id: uuid("id").primaryKey().defaultRandom(),
     tenant_id: uuid("tenant_id").notNull(),
     device_id: text("device_id").notNull(),
-    type: text("type", { enum: DEVICE_IDENTIFIER_TYPES }).notNull(),
+    /** The column is `type`; the attribute is `identifier_type` (JSON:API reserves `type`). */
+    identifier_type: text("type", { enum: DEVICE_IDENTIFIER_TYPES }).notNull(),
     /** Normalised (MACs upper-case without separators). */
     value: text("value").notNull(),
     partition: text("partition").notNull().default("default"),
@@ -145,7 +146,7 @@ export const deviceIdentifiers = pgTable(
     last_seen: timestamp("last_seen", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex("device_identifiers_identity").on(t.tenant_id, t.type, t.value, t.partition),
+    uniqueIndex("device_identifiers_identity").on(t.tenant_id, t.identifier_type, t.value, t.partition),
     index("device_identifiers_device").on(t.tenant_id, t.device_id),
   ],
 );
