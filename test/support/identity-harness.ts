@@ -8,6 +8,7 @@
  */
 import { eq } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
+import type { ActorResolver } from "../../src/api/auth/actor.js";
 import { invitationRoutes } from "../../src/api/auth/invitation-routes.js";
 import { meRoutes } from "../../src/api/auth/me.js";
 import { createActorResolver } from "../../src/api/auth/resolver.js";
@@ -97,7 +98,20 @@ export function freshAddress(): string {
   return `10.${(addresses >> 16) & 255}.${(addresses >> 8) & 255}.${addresses & 255}`;
 }
 
-export async function openIdentityHarness(target: DatabaseTarget): Promise<IdentityHarness> {
+/** What a suite may add to the harness's app (before it is ready): more routes on the same kernel. */
+export interface IdentityHarnessOptions {
+  readonly routes?: (deps: {
+    readonly app: FastifyInstance;
+    readonly kernel: Kernel;
+    readonly resolveActor: ActorResolver;
+    readonly t: TestDatabase;
+  }) => Promise<void>;
+}
+
+export async function openIdentityHarness(
+  target: DatabaseTarget,
+  options: IdentityHarnessOptions = {},
+): Promise<IdentityHarness> {
   const t = await target.open();
   await migrateUp(t.db);
   const keyring = await openKeyring(t.db.orm, SECRET);
@@ -127,6 +141,7 @@ export async function openIdentityHarness(target: DatabaseTarget): Promise<Ident
   await app.register(meRoutes, { prefix: "/api/v2", orm: t.db.orm, auth, resolveActor });
   await app.register(invitationRoutes, { orm: t.db.orm, auth, kernel });
   await app.register(jsonApiRoutes, { prefix: "/api/v2", kernel, resolveActor });
+  await options.routes?.({ app, kernel, resolveActor, t });
   await app.ready();
   const system = systemActor("identity-harness");
 
