@@ -99,13 +99,4 @@ describe("SyncBatches", () => {
     expect(report.rejected.map((r) => r.index)).toEqual([0, 2, 4, 6, 8]);
     expect(report.created).toBe(25);
   });
-
-  it("still asks DIRE (and so the kernel's authorization) once when no record was readable", async () => {
-    const ingest = new FakeIngest();
-    const b = new SyncBatches(ingest, ctx, { chunkSize: 4, maxRecords: 10, maxListedRejections: 10 });
-    await b.reject("not JSON");
-    const report = await b.finish();
-    expect(ingest.calls).toEqual([[]]);
-    expect(report).toMatchObject({ received: 1, rejected_count: 1 });
-  });
 });
