@@ -17,7 +17,8 @@ import {
   lockTenantIngest,
   moveIdentifiers,
   recordAliasLosses,
-  recordAliasSightings,
+  recordNewAliases,
+  confirmAliases,
   releaseIps,
   upsertDevices,
   upsertIdentifiers,
@@ -239,8 +240,17 @@ export class DeviceIngest {
       });
     }
     await upsertIdentifiers(tx, tenantId, identifierRows);
-    await recordAliasLosses(tx, ws.aliasLosses);
-    await recordAliasSightings(tx, tenantId, [...ws.aliasSightings.values()]);
+    const sightings = [...ws.aliasSightings.values()];
+    await recordAliasLosses(tx, tenantId, [...ws.aliasLosses.values()]);
+    await recordNewAliases(
+      tx,
+      tenantId,
+      sightings.filter((s) => s.kind === "new"),
+    );
+    await confirmAliases(
+      tx,
+      sightings.filter((s) => s.kind === "seen"),
+    );
     const created = rows.filter((r) => ws.created.has(r.uid) && r.merged_into === null).length;
     const merged = ws.merges.length;
     const changedExisting = rows.filter(
