@@ -8,6 +8,7 @@
  */
 import { eq } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
+import type { ActorResolver } from "../../src/api/auth/actor.js";
 import { invitationRoutes } from "../../src/api/auth/invitation-routes.js";
 import { meRoutes } from "../../src/api/auth/me.js";
 import { createActorResolver } from "../../src/api/auth/resolver.js";
@@ -98,14 +99,22 @@ export function freshAddress(): string {
   return `10.${(addresses >> 16) & 255}.${(addresses >> 8) & 255}.${addresses & 255}`;
 }
 
-export interface HarnessOptions {
+/** What a suite may add to the harness. */
+export interface IdentityHarnessOptions {
   /** The DIRE identity cache actions invalidate after commit (a spy, in inventory suites). */
   readonly identityCache?: TenantCache;
+  /** More routes on the same kernel, registered before the app is ready. */
+  readonly routes?: (deps: {
+    readonly app: FastifyInstance;
+    readonly kernel: Kernel;
+    readonly resolveActor: ActorResolver;
+    readonly t: TestDatabase;
+  }) => Promise<void>;
 }
 
 export async function openIdentityHarness(
   target: DatabaseTarget,
-  opts: HarnessOptions = {},
+  opts: IdentityHarnessOptions = {},
 ): Promise<IdentityHarness> {
   const t = await target.open();
   await migrateUp(t.db);
@@ -140,6 +149,7 @@ export async function openIdentityHarness(
   await app.register(meRoutes, { prefix: "/api/v2", orm: t.db.orm, auth, resolveActor });
   await app.register(invitationRoutes, { orm: t.db.orm, auth, kernel });
   await app.register(jsonApiRoutes, { prefix: "/api/v2", kernel, resolveActor });
+  await opts.routes?.({ app, kernel, resolveActor, t });
   await app.ready();
   const system = systemActor("identity-harness");
 
