@@ -73,7 +73,8 @@ export class DeviceIngest {
       if (isRejection(parsed)) result.rejected.push(parsed);
       else updates.push(parsed);
     });
-    if (updates.length > 0) {
+    // Authorized even when every update was invalid: a viewer gets 403, never a list of rejections.
+    {
       let learned: { tenantId: string; ws: WorkingSet } | undefined;
       const counts = await this.opts.kernel.bulk(
         this.opts.kernel.resource(deviceResource.name),
@@ -104,6 +105,7 @@ export class DeviceIngest {
     updates: readonly DeviceUpdate[],
   ): Promise<BulkOutcome<IngestResult> & { ws: WorkingSet }> {
     const { tx, tenantId } = bulk;
+    if (updates.length === 0) return { result: emptyResult(), ws: new WorkingSet(null) };
     await lockTenantIngest(tx, tenantId);
     const ws = await this.load(bulk, updates);
     const rejected: Rejection[] = [];
