@@ -28,7 +28,8 @@ import { serviceGate } from "../support/services.js";
 const SECRET = "dire-test-secret-that-is-long-enough-0123456789";
 const system = systemActor("dire-test");
 const T0 = Date.parse("2026-11-01T00:00:00Z");
-const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
+// Milliseconds included: a replay must compare equal to what the database returns.
+const at = (minutes: number) => new Date(T0 + minutes * 60_000 + 123).toISOString();
 
 type Row = Record<string, unknown>;
 
@@ -635,6 +636,25 @@ function suite(target: DatabaseTarget) {
       expect(await list("core-_")).toEqual(["core-1"]);
       expect(await list("co_re")).toEqual(["co_re"]);
       expect(await list("%ore")).toEqual(["core", "xcore"]);
+    });
+
+    it("stores values containing the batch transport's separators intact", async () => {
+      const a = await tenant();
+      await run(a, [
+        {
+          ip: "10.19.0.1",
+          hostname: "odd\u001fname",
+          tags: ["x\u001ey", "plain"],
+          source: "sweep",
+          timestamp: at(0),
+        },
+        { ip: "10.19.0.2", hostname: "normal", source: "sweep", timestamp: at(0) },
+      ]);
+      const devices = await rows(a, sql`select hostname, tags from devices order by ip`);
+      expect(devices).toEqual([
+        { hostname: "odd\u001fname", tags: ["x\u001ey", "plain"] },
+        { hostname: "normal", tags: [] },
+      ]);
     });
 
     it("refuses viewers through the kernel", async () => {

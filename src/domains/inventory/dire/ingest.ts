@@ -27,6 +27,11 @@ import { addResult, emptyResult, type IngestResult } from "./types.js";
 import { type DeviceUpdate, isRejection, parseUpdate, type Rejection } from "./update.js";
 import { identifierKey, ipKey, parseIdentifierKey, WorkingSet } from "./working-set.js";
 
+/** Drivers hand timestamps back as Date (node-postgres) or string; String(Date) would lose the milliseconds. */
+function epochMs(v: unknown): number {
+  return v instanceof Date ? v.getTime() : Date.parse(String(v));
+}
+
 export const DEFAULT_BATCH_SIZE = 1000;
 
 export interface DeviceIngestOptions {
@@ -149,7 +154,7 @@ export class DeviceIngest {
     }
     this.opts.metrics?.recordLookups(keys.size - misses.length, misses.length);
     for (const row of await findIdentifiers(tx, misses)) {
-      const last = Date.parse(String(row.last_seen));
+      const last = epochMs(row.last_seen);
       ws.identifiers.set(identifierKey(row.type, row.value, row.partition), {
         uid: row.device_id,
         confidence: row.confidence,
@@ -182,7 +187,7 @@ export class DeviceIngest {
       const again = await findIdentifiers(tx, stale.map(parseIdentifierKey));
       const missing = new Set<string>();
       for (const row of again) {
-        const last = Date.parse(String(row.last_seen));
+        const last = epochMs(row.last_seen);
         ws.identifiers.set(identifierKey(row.type, row.value, row.partition), {
           uid: row.device_id,
           confidence: row.confidence,
@@ -237,8 +242,8 @@ export class DeviceIngest {
         confidence: s.confidence,
         source: s.source === "" ? "unknown" : s.source,
         sightings: s.sightings,
-        first_seen: new Date(s.firstSeen).toISOString(),
-        last_seen: new Date(s.lastSeen).toISOString(),
+        first_seen: s.firstSeen,
+        last_seen: s.lastSeen,
       });
     }
     await upsertIdentifiers(tx, tenantId, identifierRows);
