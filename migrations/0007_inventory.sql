@@ -77,7 +77,7 @@ CREATE TABLE "device_identifiers" (
 CREATE TABLE "devices" (
 	"tenant_id" uuid NOT NULL,
 	"uid" text NOT NULL,
-	"type" text,
+	"device_type" text,
 	"type_id" integer DEFAULT 0 NOT NULL,
 	"name" text,
 	"hostname" text,

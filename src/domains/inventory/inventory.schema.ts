@@ -69,8 +69,8 @@ export const devices = pgTable(
       .references(() => tenants.id, { onDelete: "cascade" }),
     /** Canonical id: `sr:` + a UUID derived from the identifiers (dire/canonical-id.ts). */
     uid: text("uid").notNull(),
-    /** OCSF device type (e.g. `Router`) and its type_id (12). */
-    type: text("type"),
+    /** OCSF `device.type` (e.g. `Router`), renamed because JSON:API reserves `type`; type_id is OCSF's (12). */
+    device_type: text("device_type"),
     type_id: integer("type_id").notNull().default(0),
     name: text("name"),
     hostname: text("hostname"),

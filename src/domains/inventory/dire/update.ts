@@ -62,7 +62,7 @@ export const UPDATABLE_ATTRIBUTES = [
   "name",
   "ip",
   "mac",
-  "type",
+  "device_type",
   "type_id",
   "vendor_name",
   "model",
@@ -140,7 +140,8 @@ export function parseUpdate(raw: unknown, index: number, now: Date): DeviceUpdat
   if (Number.isNaN(seenAt.getTime())) return { index, reason: "timestamp: not a valid time" };
   const attributes: Partial<Record<UpdatableAttribute, unknown>> = {};
   for (const key of UPDATABLE_ATTRIBUTES) {
-    const value = key === "mac" ? mac : key === "ip" ? ip : u[key];
+    // OCSF's `type` is stored as device_type (JSON:API reserves `type`).
+    const value = key === "mac" ? mac : key === "ip" ? ip : key === "device_type" ? u.type : u[key];
     if (value !== undefined) attributes[key] = value;
   }
   const { _deleted, ...restMeta } = meta;

@@ -43,7 +43,7 @@ const EDITABLE = [
   "hostname",
   "ip",
   "mac",
-  "type",
+  "device_type",
   "type_id",
   "vendor_name",
   "model",
@@ -128,7 +128,7 @@ export const deviceResource = defineResource({
       type: "string",
       description: "The OCSF name of type_id (or the source's own type when it gave one).",
       sql: (t) =>
-        sql`coalesce(${t.type}, case ${t.type_id} ${sql.raw(
+        sql`coalesce(${t.device_type}, case ${t.type_id} ${sql.raw(
           Object.entries(OCSF_DEVICE_TYPES)
             .map(([id, name]) => `when ${Number(id)} then '${name.replace(/'/g, "''")}'`)
             .join(" "),
