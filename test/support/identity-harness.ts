@@ -19,6 +19,7 @@ import { TokenUsage } from "../../src/domains/identity/token-usage.js";
 import { createUser } from "../../src/domains/identity/users.js";
 import { type Role, systemActor } from "../../src/kernel/actor.js";
 import { Kernel } from "../../src/kernel/kernel.js";
+import type { KernelServices } from "../../src/kernel/services.js";
 import { openKeyring } from "../../src/platform/crypto/index.js";
 import { migrateUp } from "../../src/platform/db/migrate.js";
 import { createDevMailboxMailer, DevMailbox } from "../../src/platform/mail/index.js";
@@ -97,7 +98,15 @@ export function freshAddress(): string {
   return `10.${(addresses >> 16) & 255}.${(addresses >> 8) & 255}.${addresses & 255}`;
 }
 
-export async function openIdentityHarness(target: DatabaseTarget): Promise<IdentityHarness> {
+export interface IdentityHarnessOptions {
+  /** Services beyond the mailer and public URL (a job sender for actions that enqueue jobs). */
+  readonly services?: Omit<KernelServices, "mailer" | "publicUrl">;
+}
+
+export async function openIdentityHarness(
+  target: DatabaseTarget,
+  options: IdentityHarnessOptions = {},
+): Promise<IdentityHarness> {
   const t = await target.open();
   await migrateUp(t.db);
   const keyring = await openKeyring(t.db.orm, SECRET);
@@ -112,7 +121,7 @@ export async function openIdentityHarness(target: DatabaseTarget): Promise<Ident
     resources: coreResources,
     logger: silentLogger,
     keyring,
-    services: { mailer, publicUrl: PUBLIC_URL },
+    services: { ...options.services, mailer, publicUrl: PUBLIC_URL },
   });
   const auth = createAuth({
     orm: t.db.orm,

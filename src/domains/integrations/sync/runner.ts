@@ -109,8 +109,12 @@ export async function runSync(
     return "success";
   } catch (err) {
     const message = syncErrorMessage(err, secret);
+    // An unexpected error's own text is for the log (not the run), scrubbed of the secret all the same.
+    const detail = isSondeError(err)
+      ? undefined
+      : redact(err instanceof Error ? (err.stack ?? err.message) : String(err), secret);
     log.warn(
-      { kind, code: isSondeError(err) ? err.code : "unexpected", error: message, ...counts },
+      { kind, code: isSondeError(err) ? err.code : "unexpected", error: message, detail, ...counts },
       "integration sync failed",
     );
     await failRun(deps, ctx, p, message, counts, log);
@@ -134,7 +138,7 @@ async function failRun(
     });
   } catch (err) {
     log.error(
-      { code: isSondeError(err) ? err.code : "unexpected", error: redact(String(err), null) },
+      { code: isSondeError(err) ? err.code : "unexpected", error: String(err) },
       "could not record the failed sync",
     );
   }
