@@ -6,6 +6,7 @@ import { integrationTriggers } from "../domains/integrations/sync/triggers.js";
 import { IdentityCache } from "../domains/inventory/dire/identity-cache.js";
 import { DeviceIngest } from "../domains/inventory/dire/ingest.js";
 import { createInventoryMetrics } from "../domains/inventory/dire/metrics.js";
+import { startSyncStream } from "../domains/inventory/sync-stream.js";
 import { Kernel } from "../kernel/kernel.js";
 import { OutboxRelay } from "../kernel/outbox.js";
 import type { KernelServices } from "../kernel/services.js";
@@ -153,6 +154,17 @@ export async function startCore({
     logger,
   );
   runtime.add({ name: "cluster-membership", stop: () => instance.stop() });
+
+  // Pollers' and edge collectors' updates (sonde.<tenant>.sync); stopped before the database closes.
+  const syncStream = await startSyncStream({
+    bus,
+    orm: db.orm,
+    ingest,
+    logger,
+    limits: { maxRecords: config.SONDE_SYNC_MAX_RECORDS },
+    ...(metrics !== undefined ? { registry: metrics } : {}),
+  });
+  runtime.add({ name: "sync-stream", stop: () => syncStream.stop() });
 
   return {
     db,

@@ -606,6 +606,37 @@ function suite(target: DatabaseTarget) {
       expect((await active(a))[0]?.uid).toBe((await active(b))[0]?.uid);
     });
 
+    it("lists devices by hostname prefix exactly (LIKE with its index range)", async () => {
+      const a = await tenant();
+      const names = ["core", "core-1", "core-2a", "corf", "cor", "co_re", "xcore", "core\u00e9", "CORE-3"];
+      await run(
+        a,
+        names.map((hostname, i) => ({ ip: `10.18.0.${i + 1}`, hostname, source: "sweep", timestamp: at(0) })),
+      );
+      const viewer = {
+        kind: "user" as const,
+        id: "u-v",
+        tenantId: a,
+        role: "viewer" as const,
+        superUser: false,
+      };
+      const list = async (pattern: string) =>
+        (
+          await kernel.list(
+            kernel.resource("device"),
+            { actor: viewer },
+            {
+              filter: { field: "hostname", op: "like", value: pattern },
+              sort: [{ field: "hostname", direction: "asc" }],
+            },
+          )
+        ).records.map((r) => r.hostname);
+      expect(await list("core%")).toEqual(["core", "core-1", "core-2a", "core\u00e9"]);
+      expect(await list("core-_")).toEqual(["core-1"]);
+      expect(await list("co_re")).toEqual(["co_re"]);
+      expect(await list("%ore")).toEqual(["core", "xcore"]);
+    });
+
     it("refuses viewers through the kernel", async () => {
       const a = await tenant();
       const viewer = {
@@ -621,6 +652,10 @@ function suite(target: DatabaseTarget) {
         code: "SONDE_FORBIDDEN",
       });
       expect(await active(a)).toHaveLength(0);
+      // Even when every update is invalid: the refusal comes first, not a list of rejections.
+      await expect(ingest.ingest({ actor: viewer }, [{ nonsense: true }])).rejects.toMatchObject({
+        code: "SONDE_FORBIDDEN",
+      });
     });
   });
 }

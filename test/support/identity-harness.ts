@@ -8,6 +8,7 @@
  */
 import { eq } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
+import type { ActorResolver } from "../../src/api/auth/actor.js";
 import { invitationRoutes } from "../../src/api/auth/invitation-routes.js";
 import { meRoutes } from "../../src/api/auth/me.js";
 import { createActorResolver } from "../../src/api/auth/resolver.js";
@@ -19,7 +20,7 @@ import { TokenUsage } from "../../src/domains/identity/token-usage.js";
 import { createUser } from "../../src/domains/identity/users.js";
 import { type Role, systemActor } from "../../src/kernel/actor.js";
 import { Kernel } from "../../src/kernel/kernel.js";
-import type { KernelServices } from "../../src/kernel/services.js";
+import type { JobSender, TenantCache } from "../../src/kernel/services.js";
 import { openKeyring } from "../../src/platform/crypto/index.js";
 import { migrateUp } from "../../src/platform/db/migrate.js";
 import { createDevMailboxMailer, DevMailbox } from "../../src/platform/mail/index.js";
@@ -98,14 +99,24 @@ export function freshAddress(): string {
   return `10.${(addresses >> 16) & 255}.${(addresses >> 8) & 255}.${addresses & 255}`;
 }
 
+/** What a suite may add to the harness. */
 export interface IdentityHarnessOptions {
-  /** Services beyond the mailer and public URL (a job sender for actions that enqueue jobs). */
-  readonly services?: Omit<KernelServices, "mailer" | "publicUrl">;
+  /** The DIRE identity cache actions invalidate after commit (a spy, in inventory suites). */
+  readonly identityCache?: TenantCache;
+  /** The job sender actions enqueue through after commit (integration syncs). */
+  readonly jobs?: JobSender;
+  /** More routes on the same kernel, registered before the app is ready. */
+  readonly routes?: (deps: {
+    readonly app: FastifyInstance;
+    readonly kernel: Kernel;
+    readonly resolveActor: ActorResolver;
+    readonly t: TestDatabase;
+  }) => Promise<void>;
 }
 
 export async function openIdentityHarness(
   target: DatabaseTarget,
-  options: IdentityHarnessOptions = {},
+  opts: IdentityHarnessOptions = {},
 ): Promise<IdentityHarness> {
   const t = await target.open();
   await migrateUp(t.db);
@@ -121,7 +132,12 @@ export async function openIdentityHarness(
     resources: coreResources,
     logger: silentLogger,
     keyring,
-    services: { ...options.services, mailer, publicUrl: PUBLIC_URL },
+    services: {
+      mailer,
+      publicUrl: PUBLIC_URL,
+      ...(opts.identityCache !== undefined ? { identityCache: opts.identityCache } : {}),
+      ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+    },
   });
   const auth = createAuth({
     orm: t.db.orm,
@@ -136,6 +152,7 @@ export async function openIdentityHarness(
   await app.register(meRoutes, { prefix: "/api/v2", orm: t.db.orm, auth, resolveActor });
   await app.register(invitationRoutes, { orm: t.db.orm, auth, kernel });
   await app.register(jsonApiRoutes, { prefix: "/api/v2", kernel, resolveActor });
+  await opts.routes?.({ app, kernel, resolveActor, t });
   await app.ready();
   const system = systemActor("identity-harness");
 

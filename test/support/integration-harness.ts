@@ -50,7 +50,7 @@ export async function openIntegrationHarness(target: DatabaseTarget): Promise<In
       return late.sender.send(name, payload, opts);
     },
   };
-  const h = await openIdentityHarness(target, { services: { jobs: forward } });
+  const h = await openIdentityHarness(target, { jobs: forward });
   const jobs = createJobQueue({
     db: h.t.db,
     logger: silentLogger,

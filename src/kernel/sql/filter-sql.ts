@@ -27,6 +27,25 @@ export interface ResolvedField {
 }
 export type FieldResolver = (field: string) => ResolvedField | undefined;
 
+/** The literal part of a LIKE pattern before its first wildcard or escape. */
+function literalPrefix(pattern: string): string {
+  const stop = pattern.search(/[%_\\]/);
+  return stop === -1 ? pattern : pattern.slice(0, stop);
+}
+
+/**
+ * LIKE, plus the byte-wise range its literal prefix implies (`~>=~` / `~<~`, the operators of a
+ * `text_pattern_ops` index). Under row-level security only leakproof operators may reach an index:
+ * LIKE is not, so `hostname LIKE 'core-%'` alone scans every row of the tenant; the range
+ * operators are, so an index on the column can serve the prefix. LIKE stays for exactness. The upper
+ * bound is the prefix followed by U+10FFFF, the greatest code point.
+ */
+function likeWithPrefixRange(column: SQL, pattern: string): SQL {
+  const prefix = literalPrefix(pattern);
+  if (prefix.length === 0) return like(column, pattern);
+  return sql`(${column} ~>=~ ${prefix} and ${column} ~<~ ${`${prefix}\u{10FFFF}`} and ${like(column, pattern)})`;
+}
+
 /** Compiles a filter to a SQL condition; the same semantics as `matches()` in memory. */
 export function filterToSql(f: Filter, resolve: FieldResolver, actor: Actor): SQL {
   if (f === true) return sql`true`;
@@ -60,7 +79,7 @@ export function filterToSql(f: Filter, resolve: FieldResolver, actor: Actor): SQ
       // Arrays: element membership; text: substring.
       return resolved.array ? sql`${value} = any(${column})` : sql`strpos(${column}, ${String(value)}) > 0`;
     case "like":
-      return like(column, String(value));
+      return likeWithPrefixRange(column, String(value));
     case "is_null":
       return value === true ? isNull(column) : isNotNull(column);
   }
