@@ -2,7 +2,8 @@ import { type Actor, actorId } from "./actor.js";
 import { auditEvents } from "./kernel.schema.js";
 import type { Tx } from "./tenancy/transaction.js";
 
-export type AuditKind = "forbidden" | "transition" | "bypass" | "system_write";
+/** `reveal`: the system actor read a sensitive, encrypted attribute in the clear (Kernel.revealSensitive). */
+export type AuditKind = "forbidden" | "transition" | "bypass" | "system_write" | "reveal";
 
 export interface AuditEntry {
   readonly tenantId: string | null;

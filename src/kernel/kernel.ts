@@ -17,6 +17,7 @@ import { columnOf, pkColumn, validId } from "./pipeline/columns.js";
 import { assertRequired, validateInput } from "./pipeline/input.js";
 import { forbidden, invalidTransition, notFound } from "./pipeline/outcomes.js";
 import { describeUniqueViolation } from "./pipeline/unique-violation.js";
+import { assertRevealable } from "./pipeline/reveal.js";
 import { afterCursor, decodeCursor, encodeCursor, orderBy, type SortKey } from "./pipeline/keyset.js";
 import { fieldResolver, projection } from "./pipeline/projection.js";
 import { type ReencryptCount, type ReencryptOptions, reencryptAll } from "./pipeline/reencrypt.js";
@@ -54,7 +55,7 @@ export interface WriteOptions {
   /**
    * Update/destroy: a condition the record must still meet under the write's row lock, else
    * SONDE_GUARD_FAILED and nothing is written. Triggers pass their `where`, so a row changed between
-   * their scan and the action is left alone.
+   * their scan and the action is left alone. Asked in SQL, so it may name calculations (`now()`).
    */
   readonly guard?: Filter;
   /** Receives the action's output shown to callers (e.g. a generated token), once, after commit. */
@@ -262,6 +263,61 @@ export class Kernel {
     );
   }
 
+  /**
+   * The plaintext of one sensitive, encrypted attribute (credentials an integration stored), for the
+   * system actor only, in one tenant (pipeline/reveal.ts). The read action's policies still apply, the
+   * row must be visible under the tenant's row-level security, and every reveal is audited (`reveal`,
+   * naming the record and attribute, never the value). Null when the attribute holds none.
+   */
+  async revealSensitive(
+    resource: AnyResource,
+    ctx: ActionContext,
+    id: string,
+    attribute: string,
+  ): Promise<string | null> {
+    const action = defaultAction(resource, "read");
+    try {
+      assertRevealable(resource, ctx, attribute);
+    } catch (err) {
+      if (isSondeError(err, "SONDE_FORBIDDEN")) {
+        const tenantId = ctx.actor.kind === "user" ? ctx.actor.tenantId : (ctx.tenantId ?? null);
+        await this.auditForbidden(resource, action, ctx, tenantId, id, `reveal ${attribute}`);
+      }
+      throw err;
+    }
+    const auth = await this.authorizeOrAudit(resource, action, ctx);
+    if (!validId(resource, id)) throw notFound(resource, id);
+    const column = columnOf(resource, attribute);
+    const visible = filterToSql(auth.filter, fieldResolver(resource, this.lookup), ctx.actor);
+    return this.run(
+      auth,
+      async (tx) => {
+        const rows = await tx
+          .select({ value: column })
+          .from(resource.table)
+          .where(and(eq(pkColumn(resource), id), visible))
+          .limit(1);
+        const row = rows[0];
+        if (row === undefined) throw notFound(resource, id);
+        // Audited with the read, in its transaction: a reveal that fails to decrypt leaves no record.
+        await writeAudit(tx, {
+          tenantId: auth.tenantId,
+          actor: ctx.actor,
+          kind: "reveal",
+          resource: resource.name,
+          action: "reveal",
+          recordId: id,
+          detail: { attribute },
+        });
+        const value = this.openOne(resource, { [resource.primaryKey]: id, [attribute]: row.value })[
+          attribute
+        ];
+        return typeof value === "string" ? value : null;
+      },
+      resource,
+    );
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Writes
 
@@ -325,6 +381,7 @@ export class Kernel {
         return { id, event: action.name, recordId: id };
       },
       args,
+      changeCtx.output,
     );
     await this.afterCommit(resource, action, ctx, auth, record, changeCtx.output, opts.output);
     return record;
@@ -478,7 +535,7 @@ export class Kernel {
           if (locked === undefined) throw notFound(resource, id);
           // Guards and changes see the record as callers know it, in plaintext.
           const current = this.openOne(resource, locked);
-          if (guard !== undefined && !matches(guard, current, ctx.actor)) {
+          if (guard !== undefined && !(await this.guardHolds(tx, resource, id, guard, ctx.actor))) {
             throw new SondeError(
               "SONDE_GUARD_FAILED",
               `${resource.name} ${id} no longer matches the condition for ${action.name}`,
@@ -542,6 +599,7 @@ export class Kernel {
           return { id, event: action.name, recordId: id };
         },
         args,
+        output,
       );
       await this.afterCommit(resource, action, ctx, auth, record, output, opts.output);
       return record;
@@ -563,6 +621,7 @@ export class Kernel {
     ctx: ActionContext,
     fn: (tx: Tx) => Promise<{ id: string; event: string; recordId: string; deleted?: boolean }>,
     args: Readonly<Rec> = {},
+    output: Map<string, unknown> = new Map(),
   ): Promise<Rec> {
     let wroteEvent = false;
     const result = await this.run(
@@ -581,6 +640,7 @@ export class Kernel {
             actor: ctx.actor,
             tenantId: auth.tenantId,
             arguments: args,
+            output,
           });
         }
         if (resource.spec.events !== false) {
@@ -664,6 +724,21 @@ export class Kernel {
         ? describeUniqueViolation(resource, classified)
         : classified;
     }
+  }
+
+  /**
+   * Whether the row (locked by the caller's transaction) meets `guard`. In SQL rather than in memory,
+   * because a trigger's `where` may name calculations ("due: next_sync_at <= now()"), which the
+   * locked row as stored does not carry.
+   */
+  private async guardHolds(tx: Tx, resource: AnyResource, id: string, guard: Filter, actor: Actor) {
+    const pk = pkColumn(resource);
+    const rows = await tx
+      .select({ id: pk })
+      .from(resource.table)
+      .where(and(eq(pk, id), filterToSql(guard, fieldResolver(resource, this.lookup), actor)))
+      .limit(1);
+    return rows.length > 0;
   }
 
   private async selectOne(

@@ -94,6 +94,16 @@ export const ErrorCatalogue = {
   // Mail
   SONDE_MAIL_FAILED: entry(502, GrpcStatus.UNAVAILABLE, true, "Mail could not be sent"),
 
+  // Integrations (Armis, NetBox): the remote API, never Sonde's caller, is what failed.
+  SONDE_INTEGRATION_AUTH_FAILED: entry(
+    502,
+    GrpcStatus.FAILED_PRECONDITION,
+    false,
+    "Integration refused the credentials",
+  ),
+  SONDE_INTEGRATION_UNAVAILABLE: entry(502, GrpcStatus.UNAVAILABLE, true, "Integration unavailable"),
+  SONDE_INTEGRATION_BAD_RESPONSE: entry(502, GrpcStatus.UNKNOWN, false, "Integration answered unexpectedly"),
+
   // Database (classified from PostgreSQL SQLSTATE)
   SONDE_DB_UNIQUE_VIOLATION: entry(409, GrpcStatus.ALREADY_EXISTS, false, "Already exists"),
   SONDE_DB_FOREIGN_KEY_VIOLATION: entry(422, GrpcStatus.FAILED_PRECONDITION, false, "Related record missing"),

@@ -1,5 +1,8 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { integrationSyncJob } from "../domains/integrations/sync/job.js";
+import { syncJobHandler } from "../domains/integrations/sync/runner.js";
+import { integrationTriggers } from "../domains/integrations/sync/triggers.js";
 import { IdentityCache } from "../domains/inventory/dire/identity-cache.js";
 import { DeviceIngest } from "../domains/inventory/dire/ingest.js";
 import { createInventoryMetrics } from "../domains/inventory/dire/metrics.js";
@@ -16,7 +19,7 @@ import type { Config } from "../platform/config/index.js";
 import { type Keyring, openKeyring } from "../platform/crypto/index.js";
 import { type Database, migrateUp, openDatabase } from "../platform/db/index.js";
 import type { ReadinessCheck } from "../platform/health.js";
-import { createJobQueue, type JobQueue } from "../platform/jobs/index.js";
+import { createJobQueue, type JobQueue, namedJobSender } from "../platform/jobs/index.js";
 import { coreResources } from "./resources.js";
 import type { Runtime } from "./runtime.js";
 
@@ -41,10 +44,10 @@ export interface CoreServices {
 }
 
 /** Every job core knows; the queue refuses work for anything not listed here. */
-const coreJobs = [pruneCoreInstancesJob];
+const coreJobs = [pruneCoreInstancesJob, integrationSyncJob];
 
 /** Triggers the domains declare (scheduled scans that run an action on matching rows). */
-const coreTriggers: readonly TriggerSpec[] = [];
+const coreTriggers: readonly TriggerSpec[] = [...integrationTriggers];
 
 /** How often core re-reads the keyring, so that a rotation elsewhere reaches its writes. */
 const KEYRING_RELOAD_MS = 60_000;
@@ -111,6 +114,9 @@ export async function startCore({
   reload.unref();
   runtime.add({ name: "keyring", stop: async () => clearInterval(reload) });
 
+  // The queue before the kernel: actions enqueue jobs after commit (KernelServices.jobs), by name.
+  const jobDefinitions = [...coreJobs, ...triggerJobDefinitions(coreTriggers)];
+  const jobs = createJobQueue({ db, logger, definitions: jobDefinitions });
   const relay = new OutboxRelay({ orm: db.orm, bus, logger });
   const identityCache = new IdentityCache();
   const kernel = new Kernel({
@@ -118,17 +124,18 @@ export async function startCore({
     resources: coreResources,
     logger,
     keyring,
-    services: { ...services, identityCache },
+    services: { ...services, identityCache, jobs: namedJobSender(jobs, jobDefinitions) },
     onOutboxWrite: () => relay.nudge(),
   });
   relay.start();
   runtime.add({ name: "outbox-relay", stop: () => relay.stop() });
-
-  const jobs = createJobQueue({
-    db,
+  const ingest = new DeviceIngest({
+    kernel,
     logger,
-    definitions: [...coreJobs, ...triggerJobDefinitions(coreTriggers)],
+    cache: identityCache,
+    ...(metrics !== undefined ? { metrics: createInventoryMetrics(metrics) } : {}),
   });
+
   await jobs.start();
   runtime.add({ name: "jobs", stop: () => jobs.stop({ graceMs: config.SONDE_SHUTDOWN_TIMEOUT_MS / 2 }) });
   const triggers = createTriggerRunner({ kernel, orm: db.orm, jobs, logger, triggers: coreTriggers });
@@ -139,6 +146,7 @@ export async function startCore({
     if (removed > 0) logger.info({ removed }, "pruned stale core instances");
   });
   await jobs.schedule(pruneCoreInstancesJob, "* * * * *", {});
+  await jobs.work(integrationSyncJob, syncJobHandler({ kernel, ingest, logger }));
 
   const instance = await registerCoreInstance(
     db,
@@ -147,12 +155,6 @@ export async function startCore({
   );
   runtime.add({ name: "cluster-membership", stop: () => instance.stop() });
 
-  const ingest = new DeviceIngest({
-    kernel,
-    logger,
-    cache: identityCache,
-    ...(metrics !== undefined ? { metrics: createInventoryMetrics(metrics) } : {}),
-  });
   // Pollers' and edge collectors' updates (sonde.<tenant>.sync); stopped before the database closes.
   const syncStream = await startSyncStream({
     bus,

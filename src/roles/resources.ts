@@ -1,4 +1,5 @@
 import { identityResources } from "../domains/identity/resources/index.js";
+import { integrationResources } from "../domains/integrations/resources/index.js";
 import { inventoryResources } from "../domains/inventory/resources/index.js";
 import type { ResourceDeclaration } from "../kernel/resource/define.js";
 
@@ -7,4 +8,8 @@ import type { ResourceDeclaration } from "../kernel/resource/define.js";
  * core (the kernel it serves), by the CLI and by `sonde keys rotate` (which re-encrypts every
  * encrypted attribute of every resource here), so that they cannot drift apart.
  */
-export const coreResources: readonly ResourceDeclaration[] = [...identityResources, ...inventoryResources];
+export const coreResources: readonly ResourceDeclaration[] = [
+  ...identityResources,
+  ...inventoryResources,
+  ...integrationResources,
+];

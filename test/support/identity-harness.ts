@@ -20,7 +20,7 @@ import { TokenUsage } from "../../src/domains/identity/token-usage.js";
 import { createUser } from "../../src/domains/identity/users.js";
 import { type Role, systemActor } from "../../src/kernel/actor.js";
 import { Kernel } from "../../src/kernel/kernel.js";
-import type { TenantCache } from "../../src/kernel/services.js";
+import type { JobSender, TenantCache } from "../../src/kernel/services.js";
 import { openKeyring } from "../../src/platform/crypto/index.js";
 import { migrateUp } from "../../src/platform/db/migrate.js";
 import { createDevMailboxMailer, DevMailbox } from "../../src/platform/mail/index.js";
@@ -103,6 +103,8 @@ export function freshAddress(): string {
 export interface IdentityHarnessOptions {
   /** The DIRE identity cache actions invalidate after commit (a spy, in inventory suites). */
   readonly identityCache?: TenantCache;
+  /** The job sender actions enqueue through after commit (integration syncs). */
+  readonly jobs?: JobSender;
   /** More routes on the same kernel, registered before the app is ready. */
   readonly routes?: (deps: {
     readonly app: FastifyInstance;
@@ -134,6 +136,7 @@ export async function openIdentityHarness(
       mailer,
       publicUrl: PUBLIC_URL,
       ...(opts.identityCache !== undefined ? { identityCache: opts.identityCache } : {}),
+      ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
     },
   });
   const auth = createAuth({

@@ -73,6 +73,8 @@ export interface WithinEvent {
   readonly actor: Actor;
   readonly tenantId: string | null;
   readonly arguments: Readonly<Record<string, unknown>>;
+  /** The action's output (see ChangeContext.output): what its changes generated, such as a new run's id. */
+  readonly output: Map<string, unknown>;
 }
 
 /** Shapes the write: receives the validated input, returns the values to store. */

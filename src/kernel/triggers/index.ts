@@ -1,4 +1,4 @@
-export { cronProblem } from "./cron.js";
+export { cronProblem, nextCronTime } from "./cron.js";
 export type { RunOutcome } from "./execute.js";
 export {
   type TriggerJobDefinition,

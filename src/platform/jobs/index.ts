@@ -1,5 +1,6 @@
 export { deadLetterName, queueName } from "./names.js";
 export { createJobQueue, type JobQueueOptions } from "./queue.js";
+export { type NamedJobSender, namedJobSender } from "./sender.js";
 export {
   type AnyJobDefinition,
   defineJob,
