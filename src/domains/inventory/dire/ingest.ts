@@ -12,6 +12,7 @@ import {
   findIpHolders,
   type IdentifierKey,
   type IdentifierWrite,
+  type StoredIdentifier,
   insertMergeAudits,
   loadDevices,
   lockTenantIngest,
@@ -30,6 +31,20 @@ import { identifierKey, ipKey, parseIdentifierKey, WorkingSet } from "./working-
 /** Drivers hand timestamps back as Date (node-postgres) or string; String(Date) would lose the milliseconds. */
 function epochMs(v: unknown): number {
   return v instanceof Date ? v.getTime() : Date.parse(String(v));
+}
+
+/** An identifier as stored, into the working set (its source only matters for new rows). */
+function addStored(ws: WorkingSet, row: StoredIdentifier): void {
+  const last = epochMs(row.last_seen);
+  ws.identifiers.set(identifierKey(row.type, row.value, row.partition), {
+    uid: row.device_id,
+    confidence: row.confidence,
+    source: "",
+    sightings: row.sightings,
+    firstSeen: last,
+    lastSeen: last,
+    dirty: false,
+  });
 }
 
 export const DEFAULT_BATCH_SIZE = 1000;
@@ -153,18 +168,7 @@ export class DeviceIngest {
       else ws.identifiers.set(k, { ...hit, dirty: false });
     }
     this.opts.metrics?.recordLookups(keys.size - misses.length, misses.length);
-    for (const row of await findIdentifiers(tx, misses)) {
-      const last = epochMs(row.last_seen);
-      ws.identifiers.set(identifierKey(row.type, row.value, row.partition), {
-        uid: row.device_id,
-        confidence: row.confidence,
-        source: "",
-        sightings: row.sightings,
-        firstSeen: last,
-        lastSeen: last,
-        dirty: false,
-      });
-    }
+    for (const row of await findIdentifiers(tx, misses)) addStored(ws, row);
     for (const h of await findIpHolders(tx, [...ips.values()])) {
       ws.ipHolders.set(ipKey(h.partition, h.ip), h.uid);
       uids.add(h.uid);
@@ -187,16 +191,7 @@ export class DeviceIngest {
       const again = await findIdentifiers(tx, stale.map(parseIdentifierKey));
       const missing = new Set<string>();
       for (const row of again) {
-        const last = epochMs(row.last_seen);
-        ws.identifiers.set(identifierKey(row.type, row.value, row.partition), {
-          uid: row.device_id,
-          confidence: row.confidence,
-          source: "",
-          sightings: row.sightings,
-          firstSeen: last,
-          lastSeen: last,
-          dirty: false,
-        });
+        addStored(ws, row);
         if (!ws.devices.has(row.device_id)) missing.add(row.device_id);
       }
       for (const row of await loadDevices(tx, [...missing])) ws.addDevice(row, true);

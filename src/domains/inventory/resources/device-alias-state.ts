@@ -1,13 +1,5 @@
-import {
-  actionName,
-  actionType,
-  authorizeIf,
-  bypass,
-  isSystemActor,
-  policy,
-  roleAtLeast,
-  superUser,
-} from "../../../kernel/policy/checks.js";
+import { actionName, authorizeIf, policy, roleAtLeast } from "../../../kernel/policy/checks.js";
+import { membersRead } from "./policies.js";
 import { defineResource } from "../../../kernel/resource/define.js";
 import type { ResourceRef } from "../../../kernel/resource/types.js";
 import { ALIAS_STATES, deviceAliasStates } from "../inventory.schema.js";
@@ -42,12 +34,7 @@ export const deviceAliasStateResource = defineResource({
       },
     ],
   },
-  policies: [
-    bypass(superUser()),
-    bypass(isSystemActor()),
-    policy(actionType("read"), authorizeIf(roleAtLeast("viewer"))),
-    policy(actionName("archive"), authorizeIf(roleAtLeast("operator"))),
-  ],
+  policies: [...membersRead, policy(actionName("archive"), authorizeIf(roleAtLeast("operator")))],
   events: true,
   description: "IP and hostname aliases of devices and their lifecycle.",
 });

@@ -1,13 +1,5 @@
 import { z } from "zod";
-import {
-  actionType,
-  authorizeIf,
-  bypass,
-  isSystemActor,
-  policy,
-  roleAtLeast,
-  superUser,
-} from "../../../kernel/policy/checks.js";
+import { membersRead, operatorsWriteAdminsDestroy } from "./policies.js";
 import { defineResource } from "../../../kernel/resource/define.js";
 import type { ResourceRef } from "../../../kernel/resource/types.js";
 import { deviceGroups } from "../inventory.schema.js";
@@ -39,13 +31,7 @@ export const deviceGroupResource = defineResource({
     update: { type: "update", accept: ["name", "description"] },
     destroy: { type: "destroy", description: "Removes the group; its devices stay, ungrouped." },
   },
-  policies: [
-    bypass(superUser()),
-    bypass(isSystemActor()),
-    policy(actionType("read"), authorizeIf(roleAtLeast("viewer"))),
-    policy(actionType("create", "update"), authorizeIf(roleAtLeast("operator"))),
-    policy(actionType("destroy"), authorizeIf(roleAtLeast("admin"))),
-  ],
+  policies: [...membersRead, ...operatorsWriteAdminsDestroy],
   events: true,
   description: "Named groups that organise devices.",
 });

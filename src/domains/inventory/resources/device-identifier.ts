@@ -1,14 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import {
-  actionType,
-  authorizeIf,
-  bypass,
-  isSystemActor,
-  policy,
-  roleAtLeast,
-  superUser,
-} from "../../../kernel/policy/checks.js";
+import { membersRead, operatorsWriteAdminsDestroy } from "./policies.js";
 import { defineResource } from "../../../kernel/resource/define.js";
 import type { Change, ResourceRef, Validation } from "../../../kernel/resource/types.js";
 import { DEFAULT_PARTITION, isMac, macIdentifier, normalizeMac } from "../dire/identifiers.js";
@@ -97,13 +89,8 @@ export const deviceIdentifierResource = defineResource({
       description: "Removes an identifier; the next sighting of it no longer finds this device.",
     },
   },
-  policies: [
-    bypass(superUser()),
-    bypass(isSystemActor()),
-    policy(actionType("read"), authorizeIf(roleAtLeast("viewer"))),
-    policy(actionType("create"), authorizeIf(roleAtLeast("operator"))),
-    policy(actionType("destroy"), authorizeIf(roleAtLeast("admin"))),
-  ],
+  // No update action: an identifier is added or removed, never edited.
+  policies: [...membersRead, ...operatorsWriteAdminsDestroy],
   events: true,
   description: "Identifiers that name devices, by which DIRE recognises them.",
 });

@@ -1,15 +1,7 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
-import {
-  actionName,
-  actionType,
-  authorizeIf,
-  bypass,
-  isSystemActor,
-  policy,
-  roleAtLeast,
-  superUser,
-} from "../../../kernel/policy/checks.js";
+import { actionName, authorizeIf, policy, roleAtLeast } from "../../../kernel/policy/checks.js";
+import { membersRead, operatorsWriteAdminsDestroy } from "./policies.js";
 import { defineResource } from "../../../kernel/resource/define.js";
 import type { Change, ResourceRef, WithinEvent } from "../../../kernel/resource/types.js";
 import { canonicalId } from "../dire/canonical-id.js";
@@ -199,12 +191,9 @@ export const deviceResource = defineResource({
     },
   },
   policies: [
-    bypass(superUser()),
-    bypass(isSystemActor()),
-    policy(actionType("read"), authorizeIf(roleAtLeast("viewer"))),
-    policy(actionType("create", "update"), authorizeIf(roleAtLeast("operator"))),
+    ...membersRead,
+    ...operatorsWriteAdminsDestroy,
     policy(actionName("sync"), authorizeIf(roleAtLeast("operator"))),
-    policy(actionType("destroy"), authorizeIf(roleAtLeast("admin"))),
   ],
   events: true,
   description: "Devices of the inventory, one per real device, reconciled across sources.",

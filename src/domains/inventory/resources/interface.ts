@@ -1,13 +1,5 @@
 import { z } from "zod";
-import {
-  actionType,
-  authorizeIf,
-  bypass,
-  isSystemActor,
-  policy,
-  roleAtLeast,
-  superUser,
-} from "../../../kernel/policy/checks.js";
+import { membersRead, operatorsWriteAdminsDestroy } from "./policies.js";
 import { defineResource } from "../../../kernel/resource/define.js";
 import type { Change, ResourceRef } from "../../../kernel/resource/types.js";
 import { isMac, normalizeMac } from "../dire/identifiers.js";
@@ -79,13 +71,7 @@ export const interfaceResource = defineResource({
     },
     destroy: { type: "destroy", description: "Removes the interface." },
   },
-  policies: [
-    bypass(superUser()),
-    bypass(isSystemActor()),
-    policy(actionType("read"), authorizeIf(roleAtLeast("viewer"))),
-    policy(actionType("create", "update"), authorizeIf(roleAtLeast("operator"))),
-    policy(actionType("destroy"), authorizeIf(roleAtLeast("admin"))),
-  ],
+  policies: [...membersRead, ...operatorsWriteAdminsDestroy],
   events: true,
   description: "Network interfaces of devices, one per ifIndex.",
 });

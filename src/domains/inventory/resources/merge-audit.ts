@@ -1,14 +1,6 @@
 import { actorId } from "../../../kernel/actor.js";
-import {
-  actionName,
-  actionType,
-  authorizeIf,
-  bypass,
-  isSystemActor,
-  policy,
-  roleAtLeast,
-  superUser,
-} from "../../../kernel/policy/checks.js";
+import { actionName, authorizeIf, policy, roleAtLeast } from "../../../kernel/policy/checks.js";
+import { membersRead } from "./policies.js";
 import { defineResource } from "../../../kernel/resource/define.js";
 import type { Change, ResourceRef, WithinEvent } from "../../../kernel/resource/types.js";
 import { SondeError } from "../../../lib/errors.js";
@@ -78,12 +70,7 @@ export const mergeAuditResource = defineResource({
     // A blocked merge never happened: there is nothing to undo.
     transitions: [{ action: "unmerge", from: ["merged"], to: "unmerged" }],
   },
-  policies: [
-    bypass(superUser()),
-    bypass(isSystemActor()),
-    policy(actionType("read"), authorizeIf(roleAtLeast("viewer"))),
-    policy(actionName("unmerge"), authorizeIf(roleAtLeast("admin"))),
-  ],
+  policies: [...membersRead, policy(actionName("unmerge"), authorizeIf(roleAtLeast("admin")))],
   events: true,
   description: "Merges DIRE made or refused, and their undoing.",
 });
