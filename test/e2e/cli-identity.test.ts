@@ -240,10 +240,24 @@ async function identityLifecycle(t: Target): Promise<void> {
   expect(output).not.toContain(password);
 }
 
+/**
+ * Each lifecycle spawns some thirty `sonde` processes, each loading the whole TypeScript source
+ * through tsx: minutes on a loaded 2-core machine. Bounded all the same.
+ */
+const LIFECYCLE_TIMEOUT_MS = 480_000;
+
 describe("sonde tenant | user | token (embedded data dir)", () => {
-  it("administers tenants, members and tokens offline, then a server honours and revokes the token", async () => {
-    await identityLifecycle({ env: { SONDE_DATA_DIR: tempDataDir() }, server: "start", locksDataDir: true });
-  }, 240_000);
+  it(
+    "administers tenants, members and tokens offline, then a server honours and revokes the token",
+    async () => {
+      await identityLifecycle({
+        env: { SONDE_DATA_DIR: tempDataDir() },
+        server: "start",
+        locksDataDir: true,
+      });
+    },
+    LIFECYCLE_TIMEOUT_MS,
+  );
 
   it("explains the password variable in help", async () => {
     const help = await sonde(["user", "create", "--help"], {});
@@ -258,13 +272,17 @@ describe.runIf(serviceGate("postgres").run)("sonde tenant | user | token (Postgr
     for (const drop of drops) await drop();
   });
 
-  it("administers tenants, members and tokens beside a running core", async () => {
-    const pgdb = await createTestPostgresDatabase();
-    drops.push(pgdb.drop);
-    await identityLifecycle({
-      env: { DATABASE_URL: pgdb.url, SONDE_SECRET: "p".repeat(40) },
-      server: "core",
-      locksDataDir: false,
-    });
-  }, 240_000);
+  it(
+    "administers tenants, members and tokens beside a running core",
+    async () => {
+      const pgdb = await createTestPostgresDatabase();
+      drops.push(pgdb.drop);
+      await identityLifecycle({
+        env: { DATABASE_URL: pgdb.url, SONDE_SECRET: "p".repeat(40) },
+        server: "core",
+        locksDataDir: false,
+      });
+    },
+    LIFECYCLE_TIMEOUT_MS,
+  );
 });
