@@ -8,7 +8,11 @@ import type { Mailer } from "../platform/mail/types.js";
 
 /** The part of the job queue actions use: enqueue one job by name (a registered definition). */
 export interface JobSender {
-  send(name: string, payload: Record<string, unknown>, opts?: { readonly singletonKey?: string }): Promise<void>;
+  send(
+    name: string,
+    payload: Record<string, unknown>,
+    opts?: { readonly singletonKey?: string },
+  ): Promise<void>;
 }
 
 /** An in-process cache of what a tenant's rows say (DIRE's identity cache), dropped after writes that change it. */

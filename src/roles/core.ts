@@ -1,4 +1,8 @@
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { IdentityCache } from "../domains/inventory/dire/identity-cache.js";
+import { DeviceIngest } from "../domains/inventory/dire/ingest.js";
+import { createInventoryMetrics } from "../domains/inventory/dire/metrics.js";
 import { Kernel } from "../kernel/kernel.js";
 import { OutboxRelay } from "../kernel/outbox.js";
 import type { KernelServices } from "../kernel/services.js";
@@ -22,12 +26,16 @@ export interface CoreContext {
   readonly bus: Bus;
   /** What actions reach after commit (the mailer for invitation links, the public URL). */
   readonly services: KernelServices;
+  /** The process's Prometheus registry, for core's own series (DIRE). */
+  readonly metrics?: Registry;
 }
 
 export interface CoreServices {
   readonly db: Database;
   readonly jobs: JobQueue;
   readonly kernel: Kernel;
+  /** DIRE: reconciles device updates from every source (sync API, bus stream, integrations). */
+  readonly ingest: DeviceIngest;
   readonly readiness: readonly ReadinessCheck[];
 }
 
@@ -81,6 +89,7 @@ export async function startCore({
   runtime,
   bus,
   services,
+  metrics,
 }: CoreContext): Promise<CoreServices> {
   const db = await openDatabase({
     url: config.DATABASE_URL,
@@ -102,12 +111,13 @@ export async function startCore({
   runtime.add({ name: "keyring", stop: async () => clearInterval(reload) });
 
   const relay = new OutboxRelay({ orm: db.orm, bus, logger });
+  const identityCache = new IdentityCache();
   const kernel = new Kernel({
     orm: db.orm,
     resources: coreResources,
     logger,
     keyring,
-    services,
+    services: { ...services, identityCache },
     onOutboxWrite: () => relay.nudge(),
   });
   relay.start();
@@ -136,10 +146,18 @@ export async function startCore({
   );
   runtime.add({ name: "cluster-membership", stop: () => instance.stop() });
 
+  const ingest = new DeviceIngest({
+    kernel,
+    logger,
+    cache: identityCache,
+    ...(metrics !== undefined ? { metrics: createInventoryMetrics(metrics) } : {}),
+  });
+
   return {
     db,
     jobs,
     kernel,
+    ingest,
     readiness: [
       { name: "database", check: () => db.ping() },
       { name: "jobs", check: () => jobs.ping() },

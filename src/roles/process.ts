@@ -80,7 +80,7 @@ export async function startProcess(
         });
       }
       const services = { mailer: mail.mailer, publicUrl: publicUrl(config) };
-      const core = await startCore({ config, logger, runtime, bus, services });
+      const core = await startCore({ config, logger, runtime, bus, services, metrics: metrics.registry });
       readiness.push(...core.readiness);
       // better-auth works on core's own connection: its tables are global and hold secrets, so
       // they stay outside tenant transactions (migrations/0004_identity.sql).

@@ -87,7 +87,7 @@ function suite(target: DatabaseTarget) {
       const res = await run(a, [
         {
           ip: "10.0.0.1",
-          mac: "aa:bb:cc:00:00:01",
+          mac: "00:bb:cc:00:00:01",
           source: "armis",
           timestamp: at(0),
           metadata: { armis_device_id: "A1" },
@@ -97,18 +97,18 @@ function suite(target: DatabaseTarget) {
       const [d] = await active(a);
       const expected = canonicalId({
         partition: "default",
-        ids: { armis_device_id: "A1", mac: "AABBCC000001" },
+        ids: { armis_device_id: "A1", mac: "00BBCC000001" },
       });
       expect(d?.uid).toBe(expected);
       expect(
-        canonicalSeed({ partition: "default", ids: { armis_device_id: "A1", mac: "AABBCC000001" } }),
-      ).toBe("serviceradar-device-v3:partition:default:armis:A1mac:AABBCC000001");
-      expect(d?.mac).toBe("AABBCC000001");
+        canonicalSeed({ partition: "default", ids: { armis_device_id: "A1", mac: "00BBCC000001" } }),
+      ).toBe("serviceradar-device-v3:partition:default:armis:A1mac:00BBCC000001");
+      expect(d?.mac).toBe("00BBCC000001");
       expect(d?.partition).toBe("default");
       const ids = await identifiersOf(a, String(d?.uid));
       expect(ids.map((i) => [i.type, i.value, i.confidence])).toEqual([
         ["armis_device_id", "A1", "strong"],
-        ["mac", "AABBCC000001", "strong"],
+        ["mac", "00BBCC000001", "strong"],
       ]);
     });
 
@@ -262,9 +262,14 @@ function suite(target: DatabaseTarget) {
         sql`select merged_into, ip from devices where uid = ${String(netboxDevice?.uid)}`,
       );
       expect(merged).toEqual({ merged_into: armisDevice?.uid, ip: null });
-      // The merged device's own IP now leads to the survivor.
+      // The merged device gave its address up: a sighting of it is not the merged device again.
       const again = await run(a, [{ ip: "10.4.0.2", source: "sweep", timestamp: at(4) }]);
-      expect(again.created).toBe(0);
+      expect(again.created).toBe(1);
+      const [still] = await rows(
+        a,
+        sql`select merged_into from devices where uid = ${String(netboxDevice?.uid)}`,
+      );
+      expect(still).toEqual({ merged_into: armisDevice?.uid });
     });
 
     it("lets the update's own canonical id win among several matches", async () => {

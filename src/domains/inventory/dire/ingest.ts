@@ -240,7 +240,7 @@ export class DeviceIngest {
     }
     await upsertIdentifiers(tx, tenantId, identifierRows);
     await recordAliasLosses(tx, ws.aliasLosses);
-    await recordAliasSightings(tx, tenantId, ws.aliasSightings);
+    await recordAliasSightings(tx, tenantId, [...ws.aliasSightings.values()]);
     const created = rows.filter((r) => ws.created.has(r.uid) && r.merged_into === null).length;
     const merged = ws.merges.length;
     const changedExisting = rows.filter(

@@ -245,13 +245,7 @@ function applyAttributes(u: DeviceUpdate, ws: WorkingSet, d: DeviceState): void 
     row.metadata = { ...meta, ...u.metadata };
   }
   if (typeof row.ip === "string") {
-    ws.aliasSightings.push({
-      device_id: row.uid,
-      alias_type: "ip",
-      alias_value: row.ip,
-      partition: row.partition,
-      seen: iso(seen),
-    });
+    ws.sightAlias(row.uid, row.partition, row.ip, iso(seen));
   }
 }
 

@@ -204,7 +204,10 @@ export interface AliasSighting {
   readonly alias_type: "ip" | "hostname";
   readonly alias_value: string;
   readonly partition: string;
+  /** The batch's first and last sighting, and how many distinct sightings it had. */
+  readonly first: string;
   readonly seen: string;
+  readonly hits: number;
 }
 
 /**
@@ -221,9 +224,10 @@ export async function recordAliasSightings(
   await tx.execute(
     sql`insert into device_alias_states
           (tenant_id, device_id, alias_type, alias_value, partition, state, sightings, first_seen, last_seen)
-        select ${tenantId}::uuid, r.device_id, r.alias_type, r.alias_value, r.partition, 'detected', 1, r.seen, r.seen
+        select ${tenantId}::uuid, r.device_id, r.alias_type, r.alias_value, r.partition,
+               case when r.hits > 1 then 'confirmed' else 'detected' end, r.hits, r.first, r.seen
         from jsonb_to_recordset(${json(rows)}) as r(device_id text, alias_type text, alias_value text,
-          partition text, seen timestamptz)
+          partition text, first timestamptz, seen timestamptz, hits integer)
         on conflict (tenant_id, device_id, alias_type, alias_value) do update set
           state = case
             when excluded.last_seen <= device_alias_states.last_seen then device_alias_states.state
@@ -231,6 +235,7 @@ export async function recordAliasSightings(
             else 'confirmed' end,
           sightings = device_alias_states.sightings
             + case when excluded.last_seen > device_alias_states.last_seen then 1 else 0 end,
+          -- The batch's sightings are folded into one row (ON CONFLICT may touch a row once).
           last_seen = greatest(device_alias_states.last_seen, excluded.last_seen)`,
   );
 }

@@ -54,7 +54,8 @@ export class WorkingSet {
   readonly created = new Set<string>();
   readonly merges: PlannedMerge[] = [];
   readonly blocked: Omit<MergeAuditWrite, "actor">[] = [];
-  readonly aliasSightings: AliasSighting[] = [];
+  /** device+type+value → the batch's sightings of that alias, folded into one. */
+  readonly aliasSightings = new Map<string, AliasSighting>();
   readonly aliasLosses: AliasLoss[] = [];
   /** Devices this batch soft-deleted. */
   readonly deletedNow = new Set<string>();
@@ -91,6 +92,26 @@ export class WorkingSet {
     const d = this.devices.get(uid);
     if (d === undefined) throw new Error(`device ${uid} is not in the working set`);
     return d;
+  }
+
+  sightAlias(deviceId: string, partition: string, ip: string, seen: string): void {
+    const key = `${deviceId}\u0000ip\u0000${ip}`;
+    const prev = this.aliasSightings.get(key);
+    if (prev === undefined) {
+      this.aliasSightings.set(key, {
+        device_id: deviceId,
+        alias_type: "ip",
+        alias_value: ip,
+        partition,
+        first: seen,
+        seen,
+        hits: 1,
+      });
+    } else if (seen > prev.seen) {
+      this.aliasSightings.set(key, { ...prev, seen, hits: prev.hits + 1 });
+    } else if (seen < prev.first) {
+      this.aliasSightings.set(key, { ...prev, first: seen, hits: prev.hits + 1 });
+    }
   }
 
   /** Rows that changed (or are new), for the upsert. */
