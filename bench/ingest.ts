@@ -24,6 +24,7 @@
  * splits the ingest's time by SQL statement (ingest/profile.ts). Targets (issue): ≥ 20,000 updates/s
  * and ≥ 25 % of the COPY ceiling on PostgreSQL; list p50 ≤ 50 ms.
  */
+import { loadavg } from "node:os";
 import { IdentityCache } from "../src/domains/inventory/dire/identity-cache.js";
 import { DEFAULT_BATCH_SIZE, DeviceIngest } from "../src/domains/inventory/dire/ingest.js";
 import { parseUpdate } from "../src/domains/inventory/dire/update.js";
@@ -302,6 +303,8 @@ export const ingestBench: Benchmark = {
     };
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
+    // These machines are shared: the load beside the figures says how much to trust them.
+    report(`${prefix}host_load_1m_at_start`, loadavg()[0] ?? Number.NaN, "load");
     try {
       await migrateUp(bench.db);
       if (!args.skipIngest) {
@@ -375,6 +378,7 @@ export const ingestBench: Benchmark = {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
       await bench.dispose();
+      report(`${prefix}host_load_1m_at_end`, loadavg()[0] ?? Number.NaN, "load");
       report(`${prefix}bench_wall_time`, (performance.now() - started) / 1000, "s", 1);
     }
   },
