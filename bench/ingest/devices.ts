@@ -15,7 +15,7 @@ import type { Filter } from "../../src/kernel/filter.js";
 import { Kernel, type ListQuery } from "../../src/kernel/kernel.js";
 import { APP_ROLE } from "../../src/kernel/tenancy/rls.js";
 import * as schema from "../../src/platform/db/schema.js";
-import type { Database, Orm } from "../../src/platform/db/types.js";
+import type { Database, Orm, SqlExecutor } from "../../src/platform/db/types.js";
 import { percentile } from "../stats.js";
 import { silentLogger } from "../kernel/database.js";
 import { user } from "../kernel/resource.js";
@@ -161,17 +161,52 @@ export const p50 = (v: readonly number[]) => percentile(v, 50);
 export const p95 = (v: readonly number[]) => percentile(v, 95);
 
 /**
+ * The filtered list's statement with the hostname prefix also written as a range in the pattern
+ * operators (`hostname ~>=~ 'ams-sw-' and hostname ~<~ 'ams-sw.'`): unlike LIKE (`textlike` is not
+ * leakproof), they are leakproof, so under row-level security the planner may use them as index
+ * conditions of devices_partition_hostname.
+ */
+function withPrefixRange(statement: Caught): Caught {
+  const likeAt = statement.params.findIndex((p) => typeof p === "string" && /^[^%_]+%$/.test(p));
+  const pattern = statement.params[likeAt];
+  if (typeof pattern !== "string") throw new Error("no prefix pattern among the filtered list's parameters");
+  const prefix = pattern.slice(0, -1);
+  const upper = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  const n = statement.params.length;
+  const at = statement.sql.lastIndexOf(" order by ");
+  return {
+    sql: `${statement.sql.slice(0, at)} and "devices"."hostname" ~>=~ $${n + 1} and "devices"."hostname" ~<~ $${n + 2}${statement.sql.slice(at)}`,
+    params: [...statement.params, prefix, upper],
+  };
+}
+
+interface Caught {
+  readonly sql: string;
+  readonly params: unknown[];
+}
+
+export interface Explained {
+  /** Per list, the indexes its plan names. */
+  readonly indexes: Map<string, string[]>;
+  /** The filtered statement as sent, and with the prefix range: milliseconds per run, interleaved. */
+  readonly filteredMs: number[];
+  readonly prefixRangeMs: number[];
+}
+
+/**
  * `--explain`: the statements Kernel.list sends (caught with a drizzle logger on a second drizzle
- * instance over the same database), explained under the tenant's RLS scope as the kernel runs them.
- * Returns, per list, the indexes the plan names.
+ * instance over the same database), explained under the tenant's RLS scope as the kernel runs them,
+ * and a what-if: the filtered statement with the prefix also as a range (withPrefixRange), explained
+ * and timed against the original in `runs` interleaved runs each.
  */
 export async function explainLists(
   db: Database,
   url: string | undefined,
   tenantId: string,
   log: (line: string) => void,
-): Promise<Map<string, string[]>> {
-  const caught: { sql: string; params: unknown[] }[] = [];
+  runs = 50,
+): Promise<Explained> {
+  const caught: Caught[] = [];
   const logger: DrizzleLogger = {
     logQuery(query, params) {
       if (/from "devices"/.test(query)) caught.push({ sql: query, params });
@@ -186,7 +221,15 @@ export async function explainLists(
     const client = (db.orm as unknown as { $client: PGlite }).$client;
     orm = drizzlePglite(client, { schema, logger }) as unknown as Orm;
   }
-  const out = new Map<string, string[]>();
+  const scoped = <T>(fn: (tx: SqlExecutor) => Promise<T>) =>
+    db.transaction(async (tx) => {
+      await tx.query("select set_config('role', $1, true), set_config('app.tenant_id', $2, true)", [
+        APP_ROLE,
+        tenantId,
+      ]);
+      return fn(tx);
+    });
+  const statements = new Map<string, Caught>();
   try {
     const kernel = new Kernel({ orm, resources: inventoryResources, logger: silentLogger });
     const devices = kernel.resource("device");
@@ -199,30 +242,54 @@ export async function explainLists(
       await kernel.list(devices, viewer, q);
       const statement = caught.at(-1);
       if (statement === undefined) throw new Error(`no devices query caught for ${name}`);
-      const plan = await db.transaction(async (tx) => {
-        await tx.query("select set_config('role', $1, true), set_config('app.tenant_id', $2, true)", [
-          APP_ROLE,
-          tenantId,
-        ]);
-        return tx.query<Record<string, string>>(
-          `explain (analyze, buffers, costs off) ${statement.sql}`,
-          statement.params,
-        );
-      });
-      const lines = plan.rows.map((row) => String(Object.values(row)[0]));
-      log(`plan of the ${name.replace("_", " ")} list (as the kernel sends it, under RLS):`);
-      for (const l of lines) log(`  ${l}`);
-      const indexes = new Set<string>();
-      for (const l of lines) {
-        const m = / (?:Index Scan|Index Only Scan|Bitmap Index Scan)(?: Backward)? (?:using|on) (\S+)/.exec(
-          l,
-        );
-        if (m?.[1] !== undefined) indexes.add(m[1]);
-      }
-      out.set(name, [...indexes]);
+      statements.set(name, statement);
     }
   } finally {
     await pool?.end();
   }
-  return out;
+  const filtered = statements.get("filtered");
+  if (filtered !== undefined) statements.set("filtered_with_prefix_range", withPrefixRange(filtered));
+  const indexes = new Map<string, string[]>();
+  for (const [name, statement] of statements) {
+    const plan = await scoped((tx) =>
+      tx.query<Record<string, string>>(
+        `explain (analyze, buffers, costs off) ${statement.sql}`,
+        statement.params,
+      ),
+    );
+    const lines = plan.rows.map((row) => String(Object.values(row)[0]));
+    const how =
+      name === "filtered_with_prefix_range"
+        ? "what-if: the kernel's statement plus the prefix as a pattern-operator range, under RLS"
+        : "as the kernel sends it, under RLS";
+    log(`plan of the ${name.replace(/_/g, " ")} list (${how}):`);
+    for (const l of lines) log(`  ${l}`);
+    const used = new Set<string>();
+    for (const l of lines) {
+      const m = / (?:Index Scan|Index Only Scan|Bitmap Index Scan)(?: Backward)? (?:using|on) (\S+)/.exec(l);
+      if (m?.[1] !== undefined) used.add(m[1]);
+    }
+    indexes.set(name, [...used]);
+  }
+  const filteredMs: number[] = [];
+  const prefixRangeMs: number[] = [];
+  const ranged = statements.get("filtered_with_prefix_range");
+  if (filtered !== undefined && ranged !== undefined) {
+    for (let i = 0; i < runs; i++) {
+      for (const [statement, into] of i % 2 === 0
+        ? ([
+            [filtered, filteredMs],
+            [ranged, prefixRangeMs],
+          ] as const)
+        : ([
+            [ranged, prefixRangeMs],
+            [filtered, filteredMs],
+          ] as const)) {
+        const t0 = performance.now();
+        await scoped((tx) => tx.query(statement.sql, statement.params));
+        into.push(performance.now() - t0);
+      }
+    }
+  }
+  return { indexes, filteredMs, prefixRangeMs };
 }

@@ -25,6 +25,8 @@ export async function feed(
   rows: readonly unknown[],
   perCall: number,
   progress?: (done: number) => void,
+  /** Runs after call `i` (0-based), inside the timing (a what-if's extra work counts). */
+  afterCall?: (i: number) => Promise<void>,
 ): Promise<Fed> {
   const result = emptyResult();
   const callMs: number[] = [];
@@ -35,6 +37,7 @@ export async function feed(
     const chunk = rows.slice(start, start + perCall);
     const t0 = performance.now();
     addResult(result, await ingest.ingest(ctx, chunk), start);
+    await afterCall?.(callMs.length);
     const t1 = performance.now();
     callMs.push(t1 - t0);
     callRows.push(chunk.length);
