@@ -147,12 +147,7 @@ CREATE TABLE "merge_audits" (
 ALTER TABLE "integration_runs" ADD CONSTRAINT "integration_runs_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "integration_runs" ADD CONSTRAINT "integration_runs_source_id_integration_sources_id_fk" FOREIGN KEY ("source_id") REFERENCES "public"."integration_sources"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "integration_sources" ADD CONSTRAINT "integration_sources_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "device_alias_states" ADD CONSTRAINT "device_alias_states_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "device_alias_states" ADD CONSTRAINT "device_alias_states_device_fk" FOREIGN KEY ("tenant_id","device_id") REFERENCES "public"."devices"("tenant_id","uid") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "device_groups" ADD CONSTRAINT "device_groups_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "device_identifiers" ADD CONSTRAINT "device_identifiers_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "device_identifiers" ADD CONSTRAINT "device_identifiers_device_fk" FOREIGN KEY ("tenant_id","device_id") REFERENCES "public"."devices"("tenant_id","uid") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "devices" ADD CONSTRAINT "devices_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "devices" ADD CONSTRAINT "devices_group_id_device_groups_id_fk" FOREIGN KEY ("group_id") REFERENCES "public"."device_groups"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "interfaces" ADD CONSTRAINT "interfaces_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "interfaces" ADD CONSTRAINT "interfaces_device_fk" FOREIGN KEY ("tenant_id","device_id") REFERENCES "public"."devices"("tenant_id","uid") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -166,8 +161,7 @@ CREATE UNIQUE INDEX "device_groups_tenant_name" ON "device_groups" USING btree (
 CREATE UNIQUE INDEX "device_identifiers_identity" ON "device_identifiers" USING btree ("tenant_id","type","value","partition");--> statement-breakpoint
 CREATE INDEX "device_identifiers_device" ON "device_identifiers" USING btree ("tenant_id","device_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "devices_active_ip" ON "devices" USING btree ("tenant_id","partition","ip") WHERE "devices"."deleted_at" is null and "devices"."merged_into" is null and "devices"."ip" is not null;--> statement-breakpoint
-CREATE INDEX "devices_partition_hostname" ON "devices" USING btree ("tenant_id","partition","hostname" text_pattern_ops);--> statement-breakpoint
-CREATE INDEX "devices_last_seen" ON "devices" USING btree ("tenant_id","last_seen_time");--> statement-breakpoint
+CREATE INDEX "devices_hostname_partition" ON "devices" USING btree ("tenant_id","hostname" text_pattern_ops,"partition");--> statement-breakpoint
 CREATE UNIQUE INDEX "interfaces_device_index" ON "interfaces" USING btree ("tenant_id","device_id","if_index");--> statement-breakpoint
 CREATE UNIQUE INDEX "merge_audits_blocked_once" ON "merge_audits" USING btree ("tenant_id","from_device_id","to_device_id","reason") WHERE "merge_audits"."outcome" = 'blocked';--> statement-breakpoint
 CREATE INDEX "merge_audits_from" ON "merge_audits" USING btree ("tenant_id","from_device_id");--> statement-breakpoint
@@ -212,3 +206,31 @@ alter table "integration_runs" enable row level security;
 alter table "integration_runs" force row level security;
 create policy "integration_runs_tenant_isolation" on "integration_runs" for all to sonde_app using (tenant_id = (select nullif(current_setting('app.tenant_id', true), '')::uuid)) with check (tenant_id = (select nullif(current_setting('app.tenant_id', true), '')::uuid));
 create policy "integration_runs_system_access" on "integration_runs" for all to sonde_system using (true) with check (true);
+--> statement-breakpoint
+-- Devices and identifiers are updated on every sighting: room on each page lets those updates stay
+-- HOT (no index rewrite) when no indexed column changes.
+alter table "devices" set (fillfactor = 85);
+alter table "device_identifiers" set (fillfactor = 85);
+--> statement-breakpoint
+-- The ingest's tables have no foreign keys (each per-row check cost more than the insert): these
+-- triggers do what ON DELETE CASCADE would. They run as the deleting role, under its RLS policies.
+create function sonde_delete_device_identity() returns trigger language plpgsql as $$
+begin
+  delete from device_identifiers where tenant_id = old.tenant_id and device_id = old.uid;
+  delete from device_alias_states where tenant_id = old.tenant_id and device_id = old.uid;
+  return old;
+end $$;
+--> statement-breakpoint
+create trigger devices_delete_identity after delete on "devices"
+  for each row execute function sonde_delete_device_identity();
+--> statement-breakpoint
+create function sonde_delete_tenant_inventory() returns trigger language plpgsql as $$
+begin
+  delete from device_alias_states where tenant_id = old.id;
+  delete from device_identifiers where tenant_id = old.id;
+  delete from devices where tenant_id = old.id;
+  return old;
+end $$;
+--> statement-breakpoint
+create trigger tenants_delete_inventory after delete on "tenants"
+  for each row execute function sonde_delete_tenant_inventory();

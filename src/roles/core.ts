@@ -3,6 +3,7 @@ import type { Registry } from "prom-client";
 import { IdentityCache } from "../domains/inventory/dire/identity-cache.js";
 import { DeviceIngest } from "../domains/inventory/dire/ingest.js";
 import { createInventoryMetrics } from "../domains/inventory/dire/metrics.js";
+import { startSyncStream } from "../domains/inventory/sync-stream.js";
 import { Kernel } from "../kernel/kernel.js";
 import { OutboxRelay } from "../kernel/outbox.js";
 import type { KernelServices } from "../kernel/services.js";
@@ -152,6 +153,16 @@ export async function startCore({
     cache: identityCache,
     ...(metrics !== undefined ? { metrics: createInventoryMetrics(metrics) } : {}),
   });
+  // Pollers' and edge collectors' updates (sonde.<tenant>.sync); stopped before the database closes.
+  const syncStream = await startSyncStream({
+    bus,
+    orm: db.orm,
+    ingest,
+    logger,
+    limits: { maxRecords: config.SONDE_SYNC_MAX_RECORDS },
+    ...(metrics !== undefined ? { registry: metrics } : {}),
+  });
+  runtime.add({ name: "sync-stream", stop: () => syncStream.stop() });
 
   return {
     db,

@@ -7,6 +7,7 @@ import { resetPageRoutes } from "../api/auth/reset-page.js";
 import { authRoutes } from "../api/auth/routes.js";
 import { buildHttpServer } from "../api/http/server.js";
 import { devMailboxRoutes } from "../api/routes/dev-mailbox.js";
+import { syncRoutes } from "../api/inventory/sync-route.js";
 import { jsonApiRoutes } from "../api/jsonapi/routes.js";
 import { openApiRoutes } from "../api/openapi/routes.js";
 import { createAuth, publicUrl, startSignIn } from "../domains/identity/auth.js";
@@ -98,6 +99,14 @@ export async function startProcess(
         await app.register(invitationRoutes, { orm: core.db.orm, auth, kernel: core.kernel });
         await app.register(resetPageRoutes, { auth });
         await app.register(jsonApiRoutes, { prefix: "/api/v2", kernel: core.kernel, resolveActor });
+        // Beside the JSON:API: POST /devices/sync is a route of its own (JSON:API has no POST /devices/:id).
+        await app.register(syncRoutes, {
+          prefix: "/api/v2",
+          ingest: core.ingest,
+          resolveActor,
+          maxBodyBytes: config.SONDE_SYNC_MAX_BODY_BYTES,
+          maxRecords: config.SONDE_SYNC_MAX_RECORDS,
+        });
         await app.register(openApiRoutes, { prefix: "/api/v2", kernel: core.kernel });
       });
     }

@@ -22,7 +22,14 @@ afterEach(() => {
 });
 
 async function getJson(url: string): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(url);
+  return getJsonWith(url, {});
+}
+
+async function getJsonWith(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, { headers });
   return { status: res.status, body: await res.json() };
 }
 
@@ -91,6 +98,39 @@ describe("sonde start (all roles, embedded)", () => {
       headers: { ...bearer, accept: "application/vnd.api+json" },
     });
     expect(audit.status).toBe(200);
+
+    // The inventory is wired: a sync through the real process reconciles, and the device is listed
+    // under its canonical id; DIRE's metrics count the batch.
+    const sync = await fetch(`${base}/api/v2/devices/sync`, {
+      method: "POST",
+      headers: { ...bearer, "content-type": "application/x-ndjson" },
+      body: [
+        JSON.stringify({ ip: "10.99.0.1", source: "armis", metadata: { armis_device_id: "E2E-1" } }),
+        JSON.stringify({
+          ip: "10.99.0.1",
+          hostname: "e2e-host",
+          source: "netbox",
+          metadata: { netbox_device_id: 7 },
+        }),
+        "not json",
+      ].join("\n"),
+    });
+    expect(sync.status).toBe(200);
+    expect(await sync.json()).toMatchObject({
+      received: 3,
+      created: 1,
+      updated: 0,
+      rejected: [{ index: 2 }],
+    });
+    const listed = await getJsonWith(`${base}/api/v2/devices`, {
+      ...bearer,
+      accept: "application/vnd.api+json",
+    });
+    expect(listed.body).toMatchObject({
+      data: [{ id: expect.stringMatching(/^sr:/), attributes: { hostname: "e2e-host", ip: "10.99.0.1" } }],
+    });
+    const metricsText = await (await fetch(`${base}/metrics`)).text();
+    expect(metricsText).toMatch(/sonde_dire_updates_total\{outcome="created"\} 1/);
 
     // No SONDE_ADMIN_PASSWORD: the generated one was printed in a box on stdout, and never logged.
     const box = p.logs.filter((l) => l.msg.startsWith("│"));

@@ -621,6 +621,10 @@ function suite(target: DatabaseTarget) {
         code: "SONDE_FORBIDDEN",
       });
       expect(await active(a)).toHaveLength(0);
+      // Even when every update is invalid: the refusal comes first, not a list of rejections.
+      await expect(ingest.ingest({ actor: viewer }, [{ nonsense: true }])).rejects.toMatchObject({
+        code: "SONDE_FORBIDDEN",
+      });
     });
   });
 }

@@ -8,6 +8,7 @@
  */
 import { eq } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
+import type { ActorResolver } from "../../src/api/auth/actor.js";
 import { invitationRoutes } from "../../src/api/auth/invitation-routes.js";
 import { meRoutes } from "../../src/api/auth/me.js";
 import { createActorResolver } from "../../src/api/auth/resolver.js";
@@ -19,6 +20,7 @@ import { TokenUsage } from "../../src/domains/identity/token-usage.js";
 import { createUser } from "../../src/domains/identity/users.js";
 import { type Role, systemActor } from "../../src/kernel/actor.js";
 import { Kernel } from "../../src/kernel/kernel.js";
+import type { TenantCache } from "../../src/kernel/services.js";
 import { openKeyring } from "../../src/platform/crypto/index.js";
 import { migrateUp } from "../../src/platform/db/migrate.js";
 import { createDevMailboxMailer, DevMailbox } from "../../src/platform/mail/index.js";
@@ -97,7 +99,23 @@ export function freshAddress(): string {
   return `10.${(addresses >> 16) & 255}.${(addresses >> 8) & 255}.${addresses & 255}`;
 }
 
-export async function openIdentityHarness(target: DatabaseTarget): Promise<IdentityHarness> {
+/** What a suite may add to the harness. */
+export interface IdentityHarnessOptions {
+  /** The DIRE identity cache actions invalidate after commit (a spy, in inventory suites). */
+  readonly identityCache?: TenantCache;
+  /** More routes on the same kernel, registered before the app is ready. */
+  readonly routes?: (deps: {
+    readonly app: FastifyInstance;
+    readonly kernel: Kernel;
+    readonly resolveActor: ActorResolver;
+    readonly t: TestDatabase;
+  }) => Promise<void>;
+}
+
+export async function openIdentityHarness(
+  target: DatabaseTarget,
+  opts: IdentityHarnessOptions = {},
+): Promise<IdentityHarness> {
   const t = await target.open();
   await migrateUp(t.db);
   const keyring = await openKeyring(t.db.orm, SECRET);
@@ -112,7 +130,11 @@ export async function openIdentityHarness(target: DatabaseTarget): Promise<Ident
     resources: coreResources,
     logger: silentLogger,
     keyring,
-    services: { mailer, publicUrl: PUBLIC_URL },
+    services: {
+      mailer,
+      publicUrl: PUBLIC_URL,
+      ...(opts.identityCache !== undefined ? { identityCache: opts.identityCache } : {}),
+    },
   });
   const auth = createAuth({
     orm: t.db.orm,
@@ -127,6 +149,7 @@ export async function openIdentityHarness(target: DatabaseTarget): Promise<Ident
   await app.register(meRoutes, { prefix: "/api/v2", orm: t.db.orm, auth, resolveActor });
   await app.register(invitationRoutes, { orm: t.db.orm, auth, kernel });
   await app.register(jsonApiRoutes, { prefix: "/api/v2", kernel, resolveActor });
+  await opts.routes?.({ app, kernel, resolveActor, t });
   await app.ready();
   const system = systemActor("identity-harness");
 

@@ -170,6 +170,8 @@ export const settingsSchema = z.object({
   SONDE_MIGRATE_ON_START: bool.default(true),
   SONDE_SHUTDOWN_TIMEOUT_MS: positiveInt(600_000).default(10_000),
   SONDE_BODY_LIMIT_BYTES: positiveInt(1024 * 1024 * 1024).default(1024 * 1024),
+  SONDE_SYNC_MAX_BODY_BYTES: positiveInt(1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  SONDE_SYNC_MAX_RECORDS: positiveInt(100_000_000).default(1_000_000),
   SONDE_NODE_NAME: z.string().trim().min(1, "must not be empty").optional(),
   SMTP_URL: smtpUrl.optional(),
   SONDE_MAIL_FROM: mailFrom.default("Sonde <sonde@localhost>"),
@@ -287,6 +289,19 @@ export const settingDocs: readonly SettingDoc[] = [
     name: "SONDE_BODY_LIMIT_BYTES",
     defaultText: "1048576",
     meaning: "Largest accepted HTTP request body; larger ones get 413.",
+    sensitive: false,
+  },
+  {
+    name: "SONDE_SYNC_MAX_BODY_BYTES",
+    defaultText: "67108864",
+    meaning:
+      "Largest JSON body of `POST /api/v2/devices/sync` (413 beyond); NDJSON bodies are streamed, unbounded.",
+    sensitive: false,
+  },
+  {
+    name: "SONDE_SYNC_MAX_RECORDS",
+    defaultText: "1000000",
+    meaning: "Device updates read per sync request or bus message; those beyond are rejected, not processed.",
     sensitive: false,
   },
   {

@@ -17,7 +17,8 @@ import {
   lockTenantIngest,
   moveIdentifiers,
   recordAliasLosses,
-  recordAliasSightings,
+  recordNewAliases,
+  confirmAliases,
   releaseIps,
   upsertDevices,
   upsertIdentifiers,
@@ -72,7 +73,8 @@ export class DeviceIngest {
       if (isRejection(parsed)) result.rejected.push(parsed);
       else updates.push(parsed);
     });
-    if (updates.length > 0) {
+    // Authorized even when every update was invalid: a viewer gets 403, never a list of rejections.
+    {
       let learned: { tenantId: string; ws: WorkingSet } | undefined;
       const counts = await this.opts.kernel.bulk(
         this.opts.kernel.resource(deviceResource.name),
@@ -103,6 +105,7 @@ export class DeviceIngest {
     updates: readonly DeviceUpdate[],
   ): Promise<BulkOutcome<IngestResult> & { ws: WorkingSet }> {
     const { tx, tenantId } = bulk;
+    if (updates.length === 0) return { result: emptyResult(), ws: new WorkingSet(null) };
     await lockTenantIngest(tx, tenantId);
     const ws = await this.load(bulk, updates);
     const rejected: Rejection[] = [];
@@ -239,8 +242,17 @@ export class DeviceIngest {
       });
     }
     await upsertIdentifiers(tx, tenantId, identifierRows);
-    await recordAliasLosses(tx, ws.aliasLosses);
-    await recordAliasSightings(tx, tenantId, [...ws.aliasSightings.values()]);
+    const sightings = [...ws.aliasSightings.values()];
+    await recordAliasLosses(tx, tenantId, [...ws.aliasLosses.values()]);
+    await recordNewAliases(
+      tx,
+      tenantId,
+      sightings.filter((s) => s.kind === "new"),
+    );
+    await confirmAliases(
+      tx,
+      sightings.filter((s) => s.kind === "seen"),
+    );
     const created = rows.filter((r) => ws.created.has(r.uid) && r.merged_into === null).length;
     const merged = ws.merges.length;
     const changedExisting = rows.filter(

@@ -18,6 +18,9 @@ import { type DeviceState, identifierKey, ipKey, type WorkingSet } from "./worki
  * 4. Attributes are taken where the update's source is at least as trusted as the one that set them.
  */
 
+/** How stale an identifier's last_seen may get before a sighting rewrites it. */
+export const IDENTIFIER_REFRESH_MS = 60 * 60_000;
+
 const CANONICAL_ID = /^sr:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -81,18 +84,23 @@ function lastSeen(ws: WorkingSet, uid: string): number {
   return ms(ws.device(uid).row.last_seen_time);
 }
 
-/** Hands the address to `d`, taking it from whoever holds it (their alias becomes `replaced`). */
-function claimIp(ws: WorkingSet, d: DeviceState, ip: string): void {
+/**
+ * Hands the address to `d`, taking it from whoever holds it (their alias becomes `replaced`, their
+ * address null). A device moving from one address to another records both as aliases.
+ */
+function claimIp(ws: WorkingSet, d: DeviceState, ip: string, seen: string): void {
   const partition = d.row.partition;
   const holder = ws.ipHolders.get(ipKey(partition, ip));
   if (holder !== undefined && holder !== d.row.uid) {
     const other = ws.devices.get(holder);
     if (other !== undefined && other.row.ip === ip) {
       other.row.ip = null;
-      ws.aliasLosses.push({
+      ws.loseAlias({
         device_id: holder,
         alias_type: "ip",
         alias_value: ip,
+        partition,
+        seen,
         state: "replaced",
         replaced_by: d.row.uid,
       });
@@ -101,14 +109,19 @@ function claimIp(ws: WorkingSet, d: DeviceState, ip: string): void {
   const old = d.row.ip;
   if (typeof old === "string" && old !== ip) {
     if (ws.ipHolders.get(ipKey(partition, old)) === d.row.uid) ws.ipHolders.delete(ipKey(partition, old));
-    ws.aliasLosses.push({
+    ws.loseAlias({
       device_id: d.row.uid,
       alias_type: "ip",
       alias_value: old,
+      partition,
+      seen,
       state: "stale",
       replaced_by: null,
     });
   }
+  // A device's first address is its own; an address it moves to (or comes back to) is an alias.
+  if (typeof old === "string" || !ws.created.has(d.row.uid))
+    ws.sightAlias(d.row.uid, partition, ip, seen, "new");
   d.row.ip = ip;
   ws.ipHolders.set(ipKey(partition, ip), d.row.uid);
 }
@@ -153,7 +166,7 @@ function merge(ws: WorkingSet, from: string, to: string, reason: string): void {
   ] as const) {
     if (b.row[key] === null && a.row[key] !== null) b.row[key] = a.row[key];
   }
-  if (b.row.ip === null && typeof freed === "string") claimIp(ws, b, freed);
+  if (b.row.ip === null && typeof freed === "string") claimIp(ws, b, freed, String(b.row.last_seen_time));
   if (ms(a.row.first_seen_time) < ms(b.row.first_seen_time)) b.row.first_seen_time = a.row.first_seen_time;
   b.row.discovery_sources = union(b.row.discovery_sources, (a.row.discovery_sources as string[]) ?? []);
   b.row.tags = union(b.row.tags, (a.row.tags as string[]) ?? []);
@@ -217,12 +230,12 @@ function applyAttributes(u: DeviceUpdate, ws: WorkingSet, d: DeviceState): void 
       }
     }
   }
-  if (
+  const claims =
     u.ip !== undefined &&
     mayWrite("ip") &&
-    (row.ip !== u.ip || ws.ipHolders.get(ipKey(row.partition, u.ip)) !== row.uid)
-  ) {
-    claimIp(ws, d, u.ip);
+    (row.ip !== u.ip || ws.ipHolders.get(ipKey(row.partition, u.ip)) !== row.uid);
+  if (claims && u.ip !== undefined) {
+    claimIp(ws, d, u.ip, iso(seen));
     if (sources.ip !== u.source) {
       sources.ip = u.source;
       sourcesChanged = true;
@@ -244,9 +257,7 @@ function applyAttributes(u: DeviceUpdate, ws: WorkingSet, d: DeviceState): void 
   if (Object.entries(u.metadata).some(([k, v]) => JSON.stringify(meta[k]) !== JSON.stringify(v))) {
     row.metadata = { ...meta, ...u.metadata };
   }
-  if (typeof row.ip === "string") {
-    ws.sightAlias(row.uid, row.partition, row.ip, iso(seen));
-  }
+  if (!claims && typeof row.ip === "string") ws.sightAlias(row.uid, row.partition, row.ip, iso(seen), "seen");
 }
 
 function applyIdentifiers(u: DeviceUpdate, ws: WorkingSet, uid: string): void {
@@ -265,10 +276,15 @@ function applyIdentifiers(u: DeviceUpdate, ws: WorkingSet, uid: string): void {
         dirty: true,
       });
     } else if (ws.resolve(state.uid) === uid && seen > state.lastSeen) {
-      // A later sighting counts; a replay of the same one does not.
-      state.sightings += 1;
-      state.lastSeen = seen;
-      state.dirty = true;
+      // A later sighting counts (a replay does not). Past the second sighting of a non-MAC strong
+      // identifier, which promotes, sightings are only recorded an hour apart: the identifier's
+      // last_seen has an hour's granularity, and a steady stream of updates rewrites no identifiers.
+      const promotes = isNonMacStrong(id) && state.sightings < 2;
+      if (promotes || seen - state.lastSeen >= IDENTIFIER_REFRESH_MS) {
+        state.sightings += 1;
+        state.lastSeen = seen;
+        state.dirty = true;
+      }
     }
   }
 }
@@ -326,10 +342,12 @@ export function reconcile(u: DeviceUpdate, ws: WorkingSet): Rejection | undefine
       const ip = d.row.ip;
       releaseIp(ws, d);
       if (typeof ip === "string")
-        ws.aliasLosses.push({
+        ws.loseAlias({
           device_id: target,
           alias_type: "ip",
           alias_value: ip,
+          partition: d.row.partition,
+          seen: iso(u.seenAt.getTime()),
           state: "stale",
           replaced_by: null,
         });

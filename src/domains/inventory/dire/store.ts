@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { queryRows, type Tx } from "../../../kernel/tenancy/transaction.js";
 import type { DeviceIdentifierType, IdentifierConfidence } from "../inventory.schema.js";
 
@@ -48,12 +48,48 @@ export type DeviceColumn = (typeof DEVICE_COLUMNS)[number][0];
 export type DeviceRow = { [K in DeviceColumn]: unknown } & { uid: string; partition: string };
 
 const COLUMN_LIST = DEVICE_COLUMNS.map(([c]) => `"${c}"`).join(", ");
-const RECORD_TYPE = DEVICE_COLUMNS.map(([c, t]) => `"${c}" ${t}`).join(", ");
 const UPDATE_SET = DEVICE_COLUMNS.filter(([c]) => c !== "uid")
   .map(([c]) => `"${c}" = excluded."${c}"`)
   .join(", ");
 
 const json = (value: unknown) => sql`${JSON.stringify(value)}::jsonb`;
+
+/** `{"a","b\"c"}`: a PostgreSQL array literal, for list columns passed through a text[] parameter. */
+function arrayLiteral(values: unknown): string {
+  const list = Array.isArray(values) ? values : [];
+  return `{${list.map((v) => `"${String(v).replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`).join(",")}}`;
+}
+
+/**
+ * A batch as one array parameter per column, unnested back into rows: decoding typed arrays costs a
+ * fraction of jsonb_to_recordset's, and the statement stays one round trip. List and JSON columns
+ * travel as text (array literals, JSON) and are cast per row.
+ */
+function unnestRows<R>(
+  rows: readonly R[],
+  columns: readonly (readonly [string, string])[],
+  get: (row: R, column: string) => unknown,
+): SQL {
+  const params = columns.map(([name, type]) => {
+    const values = rows.map((r) => {
+      const v = get(r, name);
+      if (v === null || v === undefined) return null;
+      if (type === "text[]") return arrayLiteral(v);
+      if (type === "jsonb") return JSON.stringify(v);
+      return v;
+    });
+    const arrayType = type === "text[]" || type === "jsonb" ? "text" : type;
+    return sql`${sql.param(values)}::${sql.raw(arrayType)}[]`;
+  });
+  return sql`unnest(${sql.join(params, sql`, `)}) as u(${sql.raw(columns.map(([c]) => `"${c}"`).join(", "))})`;
+}
+
+/** `u."col"` with the cast its type needs after unnest. */
+function selectList(columns: readonly (readonly [string, string])[]): string {
+  return columns
+    .map(([c, t]) => (t === "text[]" || t === "jsonb" ? `u."${c}"::${t}` : `u."${c}"`))
+    .join(", ");
+}
 
 /**
  * Serialises a tenant's ingest batches: reconciliation reads identifiers and then writes devices, and
@@ -69,6 +105,12 @@ export interface IdentifierKey {
   readonly partition: string;
 }
 
+const KEY_COLUMNS = [
+  ["type", "text"],
+  ["value", "text"],
+  ["partition", "text"],
+] as const;
+
 export interface StoredIdentifier extends IdentifierKey {
   readonly device_id: string;
   readonly confidence: IdentifierConfidence;
@@ -80,10 +122,14 @@ export async function findIdentifiers(tx: Tx, keys: readonly IdentifierKey[]): P
   if (keys.length === 0) return [];
   return queryRows<StoredIdentifier & Record<string, unknown>>(
     tx,
+    // LATERAL with LIMIT 1 (the key is unique) cannot be flattened into a join: one index probe per
+    // key, whatever the planner believes about the table's size (its statistics lag a bulk load).
     sql`select i.type, i.value, i.partition, i.device_id, i.confidence, i.sightings, i.last_seen
-        from device_identifiers i
-        join jsonb_to_recordset(${json(keys)}) as k(type text, value text, partition text)
-          on i.type = k.type and i.value = k.value and i.partition = k.partition`,
+        from ${unnestRows(keys, KEY_COLUMNS, (k, c) => k[c as keyof IdentifierKey])}
+        cross join lateral (
+          select * from device_identifiers d
+          where d.type = u.type and d.value = u.value and d.partition = u.partition
+          limit 1) i`,
   );
 }
 
@@ -95,10 +141,21 @@ export async function findIpHolders(
   if (pairs.length === 0) return [];
   return queryRows(
     tx,
-    sql`select d.uid, d.partition, d.ip from devices d
-        join jsonb_to_recordset(${json(pairs)}) as k(partition text, ip text)
-          on d.partition = k.partition and d.ip = k.ip
-        where d.deleted_at is null and d.merged_into is null`,
+    sql`select d.uid, d.partition, d.ip
+        from ${unnestRows(
+          pairs,
+          [
+            ["partition", "text"],
+            ["ip", "text"],
+          ] as const,
+          (p, c) => p[c as "partition" | "ip"],
+        )}
+        cross join lateral (
+          select uid, partition, ip from devices x
+          -- Every predicate of the partial unique index, spelled out, or the planner cannot use it.
+          where x.partition = u.partition and x.ip = u.ip
+            and x.ip is not null and x.deleted_at is null and x.merged_into is null
+          limit 1) d`,
   );
 }
 
@@ -109,7 +166,7 @@ export async function loadDevices(tx: Tx, uids: readonly string[]): Promise<Devi
     tx,
     sql`select row_to_json(d) as r from (
           select ${sql.raw(COLUMN_LIST)} from devices
-          where uid in (select jsonb_array_elements_text(${json(uids)}))) d`,
+          where uid = any(${sql.param([...uids])}::text[])) d`,
   );
   return rows.map((row) => row.r);
 }
@@ -117,17 +174,15 @@ export async function loadDevices(tx: Tx, uids: readonly string[]): Promise<Devi
 /** Frees addresses first, so that the upsert can hand them to other devices without a unique violation. */
 export async function releaseIps(tx: Tx, uids: readonly string[]): Promise<void> {
   if (uids.length === 0) return;
-  await tx.execute(
-    sql`update devices set ip = null where uid in (select jsonb_array_elements_text(${json(uids)}))`,
-  );
+  await tx.execute(sql`update devices set ip = null where uid = any(${sql.param([...uids])}::text[])`);
 }
 
 export async function upsertDevices(tx: Tx, tenantId: string, rows: readonly DeviceRow[]): Promise<void> {
   if (rows.length === 0) return;
   await tx.execute(
     sql`insert into devices (tenant_id, ${sql.raw(COLUMN_LIST)}, updated_at)
-        select ${tenantId}::uuid, ${sql.raw(COLUMN_LIST)}, now()
-        from jsonb_to_recordset(${json(rows)}) as r(${sql.raw(RECORD_TYPE)})
+        select ${tenantId}::uuid, ${sql.raw(selectList(DEVICE_COLUMNS))}, now()
+        from ${unnestRows(rows, DEVICE_COLUMNS, (r, c) => r[c as DeviceColumn])}
         on conflict (tenant_id, uid) do update set ${sql.raw(UPDATE_SET)}, updated_at = now()`,
   );
 }
@@ -150,6 +205,18 @@ export interface IdentifierWrite extends IdentifierKey {
   readonly last_seen: string;
 }
 
+const IDENTIFIER_COLUMNS = [
+  ["device_id", "text"],
+  ["type", "text"],
+  ["value", "text"],
+  ["partition", "text"],
+  ["confidence", "text"],
+  ["source", "text"],
+  ["sightings", "integer"],
+  ["first_seen", "timestamptz"],
+  ["last_seen", "timestamptz"],
+] as const;
+
 export async function upsertIdentifiers(
   tx: Tx,
   tenantId: string,
@@ -159,10 +226,8 @@ export async function upsertIdentifiers(
   await tx.execute(
     sql`insert into device_identifiers
           (tenant_id, device_id, type, value, partition, confidence, source, sightings, first_seen, last_seen)
-        select ${tenantId}::uuid, r.device_id, r.type, r.value, r.partition, r.confidence, r.source,
-               r.sightings, r.first_seen, r.last_seen
-        from jsonb_to_recordset(${json(rows)}) as r(device_id text, type text, value text, partition text,
-          confidence text, source text, sightings integer, first_seen timestamptz, last_seen timestamptz)
+        select ${tenantId}::uuid, ${sql.raw(selectList(IDENTIFIER_COLUMNS))}
+        from ${unnestRows(rows, IDENTIFIER_COLUMNS, (r, c) => r[c as keyof IdentifierWrite])}
         on conflict (tenant_id, type, value, partition) do update set
           device_id = excluded.device_id, sightings = excluded.sightings, last_seen = excluded.last_seen`,
   );
@@ -204,6 +269,8 @@ export interface AliasSighting {
   readonly alias_type: "ip" | "hostname";
   readonly alias_value: string;
   readonly partition: string;
+  /** `new`: the device moved to this address in the batch; `seen`: it still has it. */
+  readonly kind: "new" | "seen";
   /** The batch's first and last sighting, and how many distinct sightings it had. */
   readonly first: string;
   readonly seen: string;
@@ -211,11 +278,11 @@ export interface AliasSighting {
 }
 
 /**
- * Records sightings of aliases: a new alias is `detected`; seen again later it is `confirmed`; an alias
- * that had gone stale or been replaced and comes back is `updated`. Older or repeated sightings change
- * nothing (replays are idempotent).
+ * A device's aliases are the addresses it moved through: its first address is its own, and a row
+ * appears when it changes. A new alias is `detected` (or `confirmed` when the batch saw it twice);
+ * an alias the device returns to after it went stale or was replaced is `updated`.
  */
-export async function recordAliasSightings(
+export async function recordNewAliases(
   tx: Tx,
   tenantId: string,
   rows: readonly AliasSighting[],
@@ -233,10 +300,23 @@ export async function recordAliasSightings(
             when excluded.last_seen <= device_alias_states.last_seen then device_alias_states.state
             when device_alias_states.state in ('stale', 'replaced', 'archived') then 'updated'
             else 'confirmed' end,
+          replaced_by = null,
           sightings = device_alias_states.sightings
             + case when excluded.last_seen > device_alias_states.last_seen then 1 else 0 end,
-          -- The batch's sightings are folded into one row (ON CONFLICT may touch a row once).
           last_seen = greatest(device_alias_states.last_seen, excluded.last_seen)`,
+  );
+}
+
+/** A later sighting of a `detected` alias confirms it; anything else changes nothing (no write). */
+export async function confirmAliases(tx: Tx, rows: readonly AliasSighting[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.execute(
+    sql`update device_alias_states a
+        set state = 'confirmed', sightings = a.sightings + 1, last_seen = r.seen
+        from jsonb_to_recordset(${json(rows)}) as r(device_id text, alias_type text, alias_value text,
+          seen timestamptz)
+        where a.device_id = r.device_id and a.alias_type = r.alias_type and a.alias_value = r.alias_value
+          and a.state = 'detected' and a.last_seen < r.seen`,
   );
 }
 
@@ -244,19 +324,26 @@ export interface AliasLoss {
   readonly device_id: string;
   readonly alias_type: "ip" | "hostname";
   readonly alias_value: string;
+  readonly partition: string;
+  readonly seen: string;
   /** `stale`: the device moved to another value; `replaced`: another device took this one. */
   readonly state: "stale" | "replaced";
   readonly replaced_by: string | null;
 }
 
-export async function recordAliasLosses(tx: Tx, rows: readonly AliasLoss[]): Promise<void> {
+/** Records that devices lost addresses (a device's first address gets its row here). */
+export async function recordAliasLosses(tx: Tx, tenantId: string, rows: readonly AliasLoss[]): Promise<void> {
   if (rows.length === 0) return;
   await tx.execute(
-    sql`update device_alias_states a set state = r.state, replaced_by = r.replaced_by
+    sql`insert into device_alias_states
+          (tenant_id, device_id, alias_type, alias_value, partition, state, replaced_by, first_seen, last_seen)
+        select ${tenantId}::uuid, r.device_id, r.alias_type, r.alias_value, r.partition, r.state, r.replaced_by,
+               r.seen, r.seen
         from jsonb_to_recordset(${json(rows)}) as r(device_id text, alias_type text, alias_value text,
-          state text, replaced_by text)
-        where a.device_id = r.device_id and a.alias_type = r.alias_type and a.alias_value = r.alias_value
-          and a.state <> 'archived'`,
+          partition text, state text, replaced_by text, seen timestamptz)
+        on conflict (tenant_id, device_id, alias_type, alias_value) do update set
+          state = excluded.state, replaced_by = excluded.replaced_by
+        where device_alias_states.state <> 'archived'`,
   );
 }
 

@@ -56,7 +56,7 @@ export class WorkingSet {
   readonly blocked: Omit<MergeAuditWrite, "actor">[] = [];
   /** device+type+value → the batch's sightings of that alias, folded into one. */
   readonly aliasSightings = new Map<string, AliasSighting>();
-  readonly aliasLosses: AliasLoss[] = [];
+  readonly aliasLosses = new Map<string, AliasLoss>();
   /** Devices this batch soft-deleted. */
   readonly deletedNow = new Set<string>();
   get deleted(): number {
@@ -94,7 +94,8 @@ export class WorkingSet {
     return d;
   }
 
-  sightAlias(deviceId: string, partition: string, ip: string, seen: string): void {
+  /** Folds a sighting of an address into the batch's alias writes (see store.ts for the states). */
+  sightAlias(deviceId: string, partition: string, ip: string, seen: string, kind: "new" | "seen"): void {
     const key = `${deviceId}\u0000ip\u0000${ip}`;
     const prev = this.aliasSightings.get(key);
     if (prev === undefined) {
@@ -103,15 +104,28 @@ export class WorkingSet {
         alias_type: "ip",
         alias_value: ip,
         partition,
+        kind,
         first: seen,
         seen,
         hits: 1,
       });
-    } else if (seen > prev.seen) {
-      this.aliasSightings.set(key, { ...prev, seen, hits: prev.hits + 1 });
-    } else if (seen < prev.first) {
-      this.aliasSightings.set(key, { ...prev, first: seen, hits: prev.hits + 1 });
+      return;
     }
+    const moreRecent = seen > prev.seen;
+    const earlier = seen < prev.first;
+    if (!moreRecent && !earlier && kind === prev.kind) return;
+    this.aliasSightings.set(key, {
+      ...prev,
+      kind: prev.kind === "new" || kind === "new" ? "new" : "seen",
+      first: earlier ? seen : prev.first,
+      seen: moreRecent ? seen : prev.seen,
+      hits: prev.hits + (moreRecent || earlier ? 1 : 0),
+    });
+  }
+
+  /** A device lost an address (the last loss of an alias in the batch wins). */
+  loseAlias(loss: AliasLoss): void {
+    this.aliasLosses.set(`${loss.device_id}\u0000ip\u0000${loss.alias_value}`, loss);
   }
 
   /** Rows that changed (or are new), for the upsert. */

@@ -11,11 +11,15 @@ import {
   superUser,
 } from "../../../kernel/policy/checks.js";
 import { defineResource } from "../../../kernel/resource/define.js";
-import type { Change, WithinEvent } from "../../../kernel/resource/types.js";
+import type { Change, ResourceRef, WithinEvent } from "../../../kernel/resource/types.js";
 import { canonicalId } from "../dire/canonical-id.js";
 import { DEFAULT_PARTITION, isMac, normalizeMac } from "../dire/identifiers.js";
 import { registerManualIdentifiers } from "../dire/manual-identifiers.js";
 import { devices, RISK_LEVELS } from "../inventory.schema.js";
+import { deviceAliasStateResource } from "./device-alias-state.js";
+import { deviceGroupResource } from "./device-group.js";
+import { deviceIdentifierResource } from "./device-identifier.js";
+import { interfaceResource } from "./interface.js";
 
 /** OCSF device type_id → name (OCSF 1.x `device.type_id`). */
 export const OCSF_DEVICE_TYPES: Readonly<Record<number, string>> = {
@@ -111,6 +115,28 @@ export const deviceResource = defineResource({
     partition: { schema: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/) },
     type_id: { schema: z.number().int().min(0).max(99) },
     risk_level: { schema: z.enum(RISK_LEVELS) },
+  },
+  relationships: {
+    group: { kind: "belongs_to", resource: (): ResourceRef => deviceGroupResource, sourceField: "group_id" },
+    identifiers: {
+      kind: "has_many",
+      resource: (): ResourceRef => deviceIdentifierResource,
+      destinationField: "device_id",
+    },
+    interfaces: {
+      kind: "has_many",
+      resource: (): ResourceRef => interfaceResource,
+      destinationField: "device_id",
+    },
+    alias_states: {
+      kind: "has_many",
+      resource: (): ResourceRef => deviceAliasStateResource,
+      destinationField: "device_id",
+    },
+  },
+  aggregates: {
+    identifier_count: { kind: "count", relationship: "identifiers" },
+    interface_count: { kind: "count", relationship: "interfaces" },
   },
   calculations: {
     display_name: {
