@@ -1,6 +1,7 @@
 /**
- * Feeds a pass to the ingest as the sync API would: request after request of one batch each (the
- * ingest's default batch size), one at a time, timing each call.
+ * Feeds a pass to the ingest as the sync API would: SyncBatches (sync-batches.ts) hands DIRE one
+ * chunk of DEFAULT_SYNC_LIMITS.chunkSize records per call, the next only after the last is ingested;
+ * here each call is timed. The chunk is the ingest's default batch size (both 1,000).
  */
 import type { IngestResult } from "../../src/domains/inventory/dire/types.js";
 import { addResult, emptyResult } from "../../src/domains/inventory/dire/types.js";
