@@ -164,7 +164,7 @@ export const p95 = (v: readonly number[]) => percentile(v, 95);
  * The filtered list's statement with the hostname prefix also written as a range in the pattern
  * operators (`hostname ~>=~ 'ams-sw-' and hostname ~<~ 'ams-sw.'`): unlike LIKE (`textlike` is not
  * leakproof), they are leakproof, so under row-level security the planner may use them as index
- * conditions of devices_partition_hostname.
+ * conditions of the hostname index (text_pattern_ops).
  */
 function withPrefixRange(statement: Caught): Caught {
   const likeAt = statement.params.findIndex((p) => typeof p === "string" && /^[^%_]+%$/.test(p));
