@@ -1,4 +1,5 @@
 import { authBench } from "./auth.js";
+import { ingestBench } from "./ingest.js";
 import { kernelBench } from "./kernel.js";
 import { startupBench } from "./startup.js";
 
@@ -11,4 +12,5 @@ export const benchmarks: Readonly<Record<string, Benchmark>> = {
   startup: startupBench,
   kernel: kernelBench,
   auth: authBench,
+  ingest: ingestBench,
 };

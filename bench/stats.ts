@@ -11,3 +11,11 @@ export function median(values: readonly number[]): number {
 export function report(metric: string, value: number, unit: string, digits = 2): void {
   process.stdout.write(`${metric}: ${value.toFixed(digits)} ${unit}\n`);
 }
+
+/** The `p`-th percentile (0–100) by nearest rank. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] ?? Number.NaN;
+}
