@@ -80,8 +80,6 @@ export interface BulkContext {
   readonly tx: Tx;
   readonly tenantId: string;
   readonly actor: Actor;
-  /** Rows the actor may act on (policy filter checks), as SQL over the resource's table. */
-  readonly rowFilter: SQL | undefined;
 }
 
 /** What a bulk operation returns: its result and the events to publish with its commit. */
@@ -457,6 +455,15 @@ export class Kernel {
     if (action.bulk !== true)
       throw new SondeError("SONDE_INTERNAL", `${resource.name} ${name} is not a bulk action`);
     const auth = await this.authorizeOrAudit(resource, action, ctx);
+    // Set-based writes cannot honour a row filter (a policy allowing only some rows): refuse rather
+    // than write rows the actor may not touch.
+    if (auth.filter !== true) {
+      throw new SondeError(
+        "SONDE_FORBIDDEN",
+        `not allowed to ${name} ${resource.plural}: a bulk action needs access to every row`,
+        { meta: { resource: resource.name, action: name, reason: "row filter" } },
+      );
+    }
     const tenantId = auth.tenantId;
     if (resource.tenancy !== "tenant" || tenantId === null) {
       throw new SondeError("SONDE_BAD_REQUEST", `${resource.plural} belong to a tenant: name one`);
@@ -465,11 +472,7 @@ export class Kernel {
     const result = await this.run(
       auth,
       async (tx) => {
-        const rowFilter =
-          auth.filter === true
-            ? undefined
-            : filterToSql(auth.filter, fieldResolver(resource, this.lookup), ctx.actor);
-        const outcome = await fn({ tx, tenantId, actor: ctx.actor, rowFilter });
+        const outcome = await fn({ tx, tenantId, actor: ctx.actor });
         const events = outcome.events ?? [];
         if (events.length > 0 && resource.spec.events !== false) {
           const slug = await this.slugs.of(tx, tenantId);

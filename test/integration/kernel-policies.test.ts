@@ -1,8 +1,8 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ActionContext } from "../../src/kernel/pipeline/authorize.js";
 import { auditEvents } from "../../src/kernel/kernel.schema.js";
-import { inScope } from "../../src/kernel/tenancy/transaction.js";
+import { inScope, queryRows } from "../../src/kernel/tenancy/transaction.js";
 import {
   type DatabaseTarget,
   embeddedTarget,
@@ -82,6 +82,52 @@ function suite(target: DatabaseTarget) {
         });
       }
     }
+
+    it("runs a bulk action only where its policy allows every row, in the actor's tenant", async () => {
+      const bulk = (actor: ReturnType<Fixture["actor"]>) =>
+        f.kernel.bulk(notes(), "import", { actor }, async ({ tx, tenantId }) => {
+          const rows = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from notes`);
+          return {
+            result: { tenantId, visible: rows[0]?.n ?? -1 },
+            events: [{ event: "imported", payload: {} }],
+          };
+        });
+      await seed();
+      await f.kernel.create(
+        notes(),
+        { actor: f.actor(f.tenantB, "admin") },
+        { title: `b${++seq}`, owner_id: "x" },
+      );
+      const done = await bulk(f.actor(f.tenantA, "admin"));
+      expect(done.tenantId).toBe(f.tenantA);
+      // The transaction is the tenant's: row-level security shows it tenant A's notes only.
+      const [own] = await inScope(t.db.orm, { tenantId: f.tenantA, bypass: false }, (tx) =>
+        queryRows<{ n: number }>(tx, sql`select count(*)::int as n from notes`),
+      );
+      const [all] = await inScope(t.db.orm, { tenantId: null, bypass: true }, (tx) =>
+        queryRows<{ n: number }>(tx, sql`select count(*)::int as n from notes`),
+      );
+      expect(done.visible).toBe(own?.n);
+      expect(all?.n).toBeGreaterThan(done.visible);
+      // The operator's create policy is a row filter (own notes only): set-based work cannot honour it.
+      await expect(bulk(f.actor(f.tenantA, "operator"))).rejects.toMatchObject({
+        code: "SONDE_FORBIDDEN",
+        meta: { reason: "row filter" },
+      });
+      await expect(bulk(f.actor(f.tenantA, "viewer"))).rejects.toMatchObject({ code: "SONDE_FORBIDDEN" });
+      await expect(bulk(f.actor(f.tenantA, "admin", { scopes: ["read"] }))).rejects.toMatchObject({
+        code: "SONDE_FORBIDDEN",
+      });
+      // A bulk action is not a create that records can go through.
+      await expect(
+        f.kernel.create(
+          notes(),
+          { actor: f.actor(f.tenantA, "admin") },
+          { title: "x" },
+          { action: "import" },
+        ),
+      ).rejects.toMatchObject({ code: "SONDE_BAD_REQUEST" });
+    });
 
     it("filters reads by a filter check: viewers never see private notes, in lists or by id", async () => {
       const priv = await seed({ visibility: "private", title: "private-one" });

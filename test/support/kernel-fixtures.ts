@@ -140,6 +140,8 @@ export const notes = defineResource({
       ],
     },
     archive: { type: "update", route: "archive" },
+    // Set-based work (Kernel.bulk); the create policies apply to it.
+    import: { type: "create", bulk: true },
   },
   stateMachine: {
     attribute: "state",
