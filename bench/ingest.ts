@@ -37,13 +37,7 @@ import type { ActionContext } from "../src/kernel/pipeline/authorize.js";
 import { APP_ROLE } from "../src/kernel/tenancy/rls.js";
 import { migrateUp } from "../src/platform/db/migrate.js";
 import type { Database, Orm } from "../src/platform/db/types.js";
-import {
-  type BenchDatabase,
-  DEFAULT_BENCH_DATABASE_URL,
-  openBenchEmbedded,
-  openBenchPostgres,
-  silentLogger,
-} from "./kernel/database.js";
+import { type BenchDatabase, openBenchDatabase, silentLogger } from "./kernel/database.js";
 import { user } from "./kernel/resource.js";
 import type { Benchmark } from "./registry.js";
 import { median, report } from "./stats.js";
@@ -317,16 +311,7 @@ export const ingestBench: Benchmark = {
     const args = parseArgs(argv);
     const prefix = args.embedded ? "embedded_" : "";
     const started = performance.now();
-    const adminUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_BENCH_DATABASE_URL;
-    const bench: BenchDatabase = args.embedded
-      ? await openBenchEmbedded()
-      : await openBenchPostgres(adminUrl);
-    const onSignal = (signal: NodeJS.Signals) => {
-      log(`${signal}: dropping the bench database`);
-      void bench.dispose().finally(() => process.exit(130));
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    const bench = await openBenchDatabase(args.embedded, log);
     // These machines are shared: the load beside the figures says how much to trust them.
     report(`${prefix}host_load_1m_at_start`, loadavg()[0] ?? Number.NaN, "load");
     try {
@@ -401,8 +386,6 @@ export const ingestBench: Benchmark = {
         report(`${prefix}target_list_met`, met ? 1 : 0, "bool", 0);
       }
     } finally {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
       await bench.dispose();
       report(`${prefix}host_load_1m_at_end`, loadavg()[0] ?? Number.NaN, "load");
       report(`${prefix}bench_wall_time`, (performance.now() - started) / 1000, "s", 1);

@@ -18,13 +18,7 @@ import { APP_ROLE } from "../src/kernel/tenancy/rls.js";
 import type { Database } from "../src/platform/db/types.js";
 import type { Benchmark } from "./registry.js";
 import { report } from "./stats.js";
-import {
-  type BenchDatabase,
-  DEFAULT_BENCH_DATABASE_URL,
-  migrateAndLoad,
-  openBenchEmbedded,
-  openBenchPostgres,
-} from "./kernel/database.js";
+import { migrateAndLoad, openBenchDatabase } from "./kernel/database.js";
 import type { Comparison } from "./kernel/measure.js";
 import { benchItems } from "./kernel/resource.js";
 import { runCpu } from "./kernel/cpu.js";
@@ -118,16 +112,7 @@ export const kernelBench: Benchmark = {
     const args = parseArgs(argv);
     const prefix = args.embedded ? "embedded_" : "";
     const started = performance.now();
-    const adminUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_BENCH_DATABASE_URL;
-    const bench: BenchDatabase = args.embedded
-      ? await openBenchEmbedded()
-      : await openBenchPostgres(adminUrl);
-    const onSignal = (signal: NodeJS.Signals) => {
-      log(`${signal}: dropping the bench database`);
-      void bench.dispose().finally(() => process.exit(130));
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    const bench = await openBenchDatabase(args.embedded, log);
     try {
       log(
         `loading ${args.rows} rows over ${args.tenants} tenants (${args.embedded ? "PGlite" : "PostgreSQL"})`,
@@ -240,8 +225,6 @@ export const kernelBench: Benchmark = {
           (args.embedded ? " (the target is stated for PostgreSQL)" : ""),
       );
     } finally {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
       await bench.dispose();
       report(`${prefix}bench_wall_time`, (performance.now() - started) / 1000, "s", 1);
     }

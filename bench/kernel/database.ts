@@ -75,6 +75,33 @@ export async function openBenchEmbedded(): Promise<BenchDatabase> {
   return { db, url: undefined, dispose: () => db.close() };
 }
 
+/**
+ * The bench's database as `--embedded` chooses (PostgreSQL at BENCH_DATABASE_URL otherwise), with
+ * SIGINT/SIGTERM dropping it on the way out; its `dispose` also removes those handlers.
+ */
+export async function openBenchDatabase(
+  embedded: boolean,
+  log: (message: string) => void,
+): Promise<BenchDatabase> {
+  const bench = embedded
+    ? await openBenchEmbedded()
+    : await openBenchPostgres(process.env.BENCH_DATABASE_URL ?? DEFAULT_BENCH_DATABASE_URL);
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: dropping the bench database`);
+    void bench.dispose().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  return {
+    ...bench,
+    dispose: () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      return bench.dispose();
+    },
+  };
+}
+
 export interface Loaded {
   readonly tenantIds: readonly string[];
   readonly loadMs: number;
