@@ -101,3 +101,15 @@ export const workResultSchema = z.object({
   completed_at: z.string().datetime(),
 });
 export type WorkResult = z.infer<typeof workResultSchema>;
+
+/**
+ * Operator intent for a poller, written by core (maintenance, drain, resume) and watched by the
+ * poller: `<tenant>.poller.<partition>.<id>` like the registry, but in a bucket without TTL.
+ */
+export const CONTROL_BUCKET = "sonde-control";
+export const controlSchema = z.object({
+  mode: z.enum(["active", "draining", "maintenance"]),
+  changedAt: z.string().datetime(),
+  actor: z.string().max(200),
+});
+export type ControlEntry = z.infer<typeof controlSchema>;
