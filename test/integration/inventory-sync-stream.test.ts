@@ -103,6 +103,7 @@ function suite(db: DatabaseTarget, busTarget: BusTarget) {
     const slugA = `sync-a-${run}`;
     const slugB = `sync-b-${run}`;
     const unknownSlug = `sync-nobody-${run}`;
+    const suspendedSlug = `sync-off-${run}`;
     const durable = `sync_test_${run}`;
     const registry = new Registry();
     const outcomes: Array<{ seq: number; outcome: SyncMessageOutcome }> = [];
@@ -112,6 +113,7 @@ function suite(db: DatabaseTarget, busTarget: BusTarget) {
     let flaky: FlakyIngest;
     let a: string;
     let b: string;
+    let off: string;
 
     async function devices(tenantId: string | null): Promise<Device[]> {
       return inScope(t.db.orm, { tenantId, bypass: tenantId === null }, (tx) =>
@@ -140,6 +142,10 @@ function suite(db: DatabaseTarget, busTarget: BusTarget) {
       const system = { actor: systemActor("sync-stream-test") };
       a = String((await kernel.create(kernel.resource("tenant"), system, { slug: slugA, name: "A" })).id);
       b = String((await kernel.create(kernel.resource("tenant"), system, { slug: slugB, name: "B" })).id);
+      off = String(
+        (await kernel.create(kernel.resource("tenant"), system, { slug: suspendedSlug, name: "Off" })).id,
+      );
+      await kernel.runAction(kernel.resource("tenant"), "suspend", system, { id: off });
       flaky = new FlakyIngest(new DeviceIngest({ kernel, logger: silentLogger }));
       bus = await busTarget.open();
       consumer = await startSyncStream({
@@ -208,6 +214,13 @@ function suite(db: DatabaseTarget, busTarget: BusTarget) {
       expect(await publish(unknownSlug, [update(7)])).toEqual(["unknown_tenant"]);
       expect(await counted("unknown_tenant")).toBeGreaterThan(before);
       expect(await devices(null)).toEqual(everything);
+    });
+
+    it("drops a suspended tenant's message without effect, and counts it", async () => {
+      const before = await counted("suspended_tenant");
+      expect(await publish(suspendedSlug, [update(8)])).toEqual(["suspended_tenant"]);
+      expect(await counted("suspended_tenant")).toBe(before + 1);
+      expect(await devices(off)).toEqual([]);
     });
 
     it("drops malformed payloads (not JSON, empty, a JSON scalar) and counts them", async () => {

@@ -4,7 +4,8 @@
  * durable consumer and feeds them to DIRE exactly as the HTTP route does. The tenant is the one the
  * subject names, never one the payload names: updates carry no tenant field at all. Every message
  * ends settled: acked when ingested, terminated when it can never succeed (unknown tenant, nothing
- * readable, a refusal), and nak'd for redelivery with backoff when the failure may pass (database
+ * readable, a refusal) or must not (a suspended tenant's: its members cannot write through the API
+ * either, and its collectors send their snapshot again every cycle once it is resumed), and nak'd for redelivery with backoff when the failure may pass (database
  * down), up to maxDeliver deliveries. Logs never contain the payload.
  */
 import type { Logger } from "pino";
@@ -17,7 +18,7 @@ import type { Orm } from "../../platform/db/types.js";
 import { DEFAULT_SYNC_LIMITS, SyncBatches, type SyncLimits, type UpdateIngest } from "./sync-batches.js";
 import { decodeSyncPayload } from "./sync-payload.js";
 import { SYNC_AREA } from "./sync-publish.js";
-import { TenantIdsBySlug } from "./sync-tenants.js";
+import { TenantIdsBySlug, type TenantRow } from "./sync-tenants.js";
 
 /**
  * Updates are snapshots that pollers send again every cycle, so an hour-old one is superseded: the
@@ -31,7 +32,8 @@ export const SYNC_STREAM: StreamDefinition = {
 };
 export const SYNC_DURABLE = "core-sync";
 
-export type SyncMessageOutcome = "ingested" | "unknown_tenant" | "malformed" | "retried" | "failed";
+export type SyncMessageOutcome =
+  "ingested" | "unknown_tenant" | "suspended_tenant" | "malformed" | "retried" | "failed";
 
 export interface SyncStreamOptions {
   readonly bus: Bus;
@@ -74,7 +76,7 @@ export async function startSyncStream(opts: SyncStreamOptions): Promise<Consumer
       ? undefined
       : new Counter({
           name: "sonde_sync_bus_messages_total",
-          help: "Device sync bus messages by outcome (ingested, unknown_tenant, malformed, retried, failed).",
+          help: "Device sync bus messages by outcome (ingested, unknown_tenant, suspended_tenant, malformed, retried, failed).",
           labelNames: ["outcome"] as const,
           registers: [opts.registry],
         });
@@ -85,7 +87,11 @@ export async function startSyncStream(opts: SyncStreamOptions): Promise<Consumer
   }
 
   /** Terminates a message that can never succeed, saying why without its payload. */
-  function drop(msg: StreamMessage, outcome: "unknown_tenant" | "malformed" | "failed", why: object): void {
+  function drop(
+    msg: StreamMessage,
+    outcome: "unknown_tenant" | "suspended_tenant" | "malformed" | "failed",
+    why: object,
+  ): void {
     msg.term();
     log.warn({ subject: msg.subject, seq: msg.seq, outcome, ...why }, "sync message dropped");
     settled(outcome, msg);
@@ -106,17 +112,22 @@ export async function startSyncStream(opts: SyncStreamOptions): Promise<Consumer
 
   async function handle(msg: StreamMessage): Promise<void> {
     const slug = tenantSlugOf(msg.subject);
-    let tenantId: string | undefined;
+    let tenant: TenantRow | undefined;
     try {
-      tenantId = slug === undefined ? undefined : await tenants.idOf(slug);
+      tenant = slug === undefined ? undefined : await tenants.lookup(slug);
     } catch (err) {
       retry(msg, err);
       return;
     }
-    if (tenantId === undefined) {
+    if (tenant === undefined) {
       drop(msg, "unknown_tenant", { tenant: slug });
       return;
     }
+    if (tenant.status === "suspended") {
+      drop(msg, "suspended_tenant", { tenant: slug });
+      return;
+    }
+    const tenantId = tenant.id;
     const decoded = await decodeSyncPayload(msg.data);
     if (decoded.kind === "malformed") {
       drop(msg, "malformed", { tenant: slug, reason: decoded.reason, bytes: msg.data.byteLength });
