@@ -114,6 +114,19 @@ export const ErrorCatalogue = {
   // Encryption at rest: a stored value that does not authenticate (tampered, moved, or its key lost).
   SONDE_DECRYPTION_FAILED: entry(500, GrpcStatus.DATA_LOSS, false, "Stored value could not be decrypted"),
 
+  // SRQL: every malformed query is the caller's to fix; meta names the token and its position.
+  SONDE_SRQL_SYNTAX: entry(400, GrpcStatus.INVALID_ARGUMENT, false, "Malformed query"),
+  SONDE_SRQL_MISSING_ENTITY: entry(400, GrpcStatus.INVALID_ARGUMENT, false, "Query names no entity"),
+  SONDE_SRQL_UNKNOWN_ENTITY: entry(400, GrpcStatus.INVALID_ARGUMENT, false, "Unknown query entity"),
+  SONDE_SRQL_UNKNOWN_FIELD: entry(400, GrpcStatus.INVALID_ARGUMENT, false, "Unknown query field"),
+  SONDE_SRQL_INVALID_VALUE: entry(400, GrpcStatus.INVALID_ARGUMENT, false, "Invalid query value"),
+  SONDE_SRQL_INVALID_LIMIT: entry(400, GrpcStatus.INVALID_ARGUMENT, false, "Invalid query limit"),
+  SONDE_SRQL_INVALID_TIME: entry(400, GrpcStatus.INVALID_ARGUMENT, false, "Invalid query time range"),
+  SONDE_SRQL_INVALID_SORT: entry(400, GrpcStatus.INVALID_ARGUMENT, false, "Invalid query sort"),
+  SONDE_SRQL_INVALID_STATS: entry(400, GrpcStatus.INVALID_ARGUMENT, false, "Invalid query statistics"),
+  SONDE_SRQL_INVALID_BUCKET: entry(400, GrpcStatus.INVALID_ARGUMENT, false, "Invalid query time bucket"),
+  SONDE_SRQL_UNSUPPORTED: entry(400, GrpcStatus.INVALID_ARGUMENT, false, "Unsupported in this query"),
+
   SONDE_INTERNAL: entry(500, GrpcStatus.INTERNAL, false, "Internal error"),
 } as const satisfies Record<string, CatalogueEntry>;
 
