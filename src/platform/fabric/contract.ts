@@ -76,7 +76,8 @@ export const dispatchReplySchema = z.discriminatedUnion("accepted", [
   z.object({
     accepted: z.literal(false),
     poller_id: componentIdSchema,
-    reason: z.enum(["draining", "maintenance", "no_agent", "invalid", "wrong_partition"]),
+    /** `busy`: the poller has its limit of work in flight; another poller of the group may take it. */
+    reason: z.enum(["draining", "maintenance", "no_agent", "invalid", "wrong_partition", "busy"]),
     message: z.string().max(1000),
   }),
 ]);

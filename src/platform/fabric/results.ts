@@ -1,0 +1,82 @@
+import type { Logger } from "pino";
+import { subjectPattern } from "../bus/subjects.js";
+import type { Bus, Consumer, StreamDefinition, StreamMessage, StreamPublishAck } from "../bus/types.js";
+import { resultSubject, type WorkResult, workResultSchema } from "./contract.js";
+
+/**
+ * Every tenant's results, `sonde.<tenant>.results.<partition>`. Kept a day: core consumes them within
+ * seconds, the age only bounds what an outage of core can pile up. The duplicate window (2 min) is
+ * what makes a re-published result with the same msgId land once.
+ */
+export const RESULTS_STREAM: StreamDefinition = {
+  name: "SONDE_RESULTS",
+  subjects: [subjectPattern("*", "results", ">")],
+  maxAgeMs: 24 * 60 * 60 * 1000,
+};
+
+/** The stream's msgId for a result: one result per work id and attempt. */
+export function resultMsgId(workId: string, attempt: number): string {
+  return `${workId}#${attempt}`;
+}
+
+/** Creates SONDE_RESULTS or brings it to RESULTS_STREAM; pollers and consumers both call it at start. */
+export function ensureResultsStream(bus: Bus): Promise<void> {
+  return bus.ensureStream(RESULTS_STREAM);
+}
+
+/** Publishes a result into SONDE_RESULTS (which must exist: ensureResultsStream); a second publish for the same work id and attempt is dropped. */
+export function publishResult(bus: Bus, result: WorkResult, attempt: number): Promise<StreamPublishAck> {
+  const valid = workResultSchema.parse(result);
+  return bus.streamPublish(resultSubject(valid.tenant, valid.partition), JSON.stringify(valid), {
+    msgId: resultMsgId(valid.work_id, attempt),
+  });
+}
+
+export interface ConsumeResultsOptions {
+  /** Only one tenant's (or partition's) results, e.g. `sonde.acme.results.>`. */
+  readonly filterSubject?: string;
+  readonly ackWaitMs?: number;
+  readonly maxDeliver?: number;
+  readonly logger: Logger;
+}
+
+/**
+ * Consumes SONDE_RESULTS on a durable consumer. A result is acked only after `handler` resolved, so
+ * a handler that throws (a database outage, say) gets the result again after a nak; a message that
+ * is not a valid WorkResult is logged and terminated, since no redelivery can make it valid.
+ */
+export async function consumeResults(
+  bus: Bus,
+  durable: string,
+  handler: (result: WorkResult, msg: StreamMessage) => Promise<void>,
+  opts: ConsumeResultsOptions,
+): Promise<Consumer> {
+  await ensureResultsStream(bus);
+  return bus.consume(
+    RESULTS_STREAM.name,
+    durable,
+    async (msg) => {
+      const parsed = workResultSchema.safeParse(safeJson(msg));
+      if (!parsed.success) {
+        opts.logger.warn({ subject: msg.subject, seq: msg.seq }, "dropping an invalid work result");
+        msg.term();
+        return;
+      }
+      await handler(parsed.data, msg);
+      msg.ack();
+    },
+    {
+      ...(opts.filterSubject === undefined ? {} : { filterSubject: opts.filterSubject }),
+      ...(opts.ackWaitMs === undefined ? {} : { ackWaitMs: opts.ackWaitMs }),
+      ...(opts.maxDeliver === undefined ? {} : { maxDeliver: opts.maxDeliver }),
+    },
+  );
+}
+
+function safeJson(msg: StreamMessage): unknown {
+  try {
+    return msg.json();
+  } catch {
+    return undefined;
+  }
+}
