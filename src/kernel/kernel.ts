@@ -90,6 +90,14 @@ export interface BulkOutcome<T> {
 }
 
 export const MAX_PAGE_SIZE = 1000;
+
+/** `sonde.<tenant>.[<area>.]<resource>.<event>`: the subject a committed write's event is published on. */
+function eventSubject(slug: string, resource: AnyResource, event: string): string {
+  const area = resource.spec.eventArea;
+  return area === undefined
+    ? `sonde.${slug}.${resource.name}.${event}`
+    : `sonde.${slug}.${area}.${resource.name}.${event}`;
+}
 const DEFAULT_PAGE_SIZE = 50;
 
 /**
@@ -479,7 +487,7 @@ export class Kernel {
           for (const e of events) {
             await enqueueEvent(tx, {
               tenantId,
-              subject: `sonde.${slug}.${resource.name}.${e.event}`,
+              subject: eventSubject(slug, resource, e.event),
               payload: { resource: resource.name, action: e.event, actor: actorId(ctx.actor), ...e.payload },
             });
           }
@@ -646,11 +654,11 @@ export class Kernel {
             output,
           });
         }
-        if (resource.spec.events !== false) {
+        if (resource.spec.events !== false && action.event !== false) {
           const slug = await this.slugs.of(tx, auth.tenantId);
           await enqueueEvent(tx, {
             tenantId: auth.tenantId,
-            subject: `sonde.${slug}.${resource.name}.${done.event}`,
+            subject: eventSubject(slug, resource, action.event ?? done.event),
             payload: {
               resource: resource.name,
               action: done.event,

@@ -4,6 +4,7 @@
  * queue, caches to invalidate. Resources are static declarations; this is how they reach the
  * process's components without globals.
  */
+import type { Bus } from "../platform/bus/types.js";
 import type { Mailer } from "../platform/mail/types.js";
 
 /** The part of the job queue actions use: enqueue one job by name (a registered definition). */
@@ -26,4 +27,9 @@ export interface KernelServices {
   readonly publicUrl?: string;
   readonly jobs?: JobSender;
   readonly identityCache?: TenantCache;
+  /**
+   * The process's bus, for after-commit steps that tell other processes something the database
+   * cannot (a poller's operator intent goes into the `sonde-control` KV bucket it watches).
+   */
+  readonly bus?: Bus;
 }

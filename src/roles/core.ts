@@ -3,6 +3,8 @@ import type { Registry } from "prom-client";
 import { integrationSyncJob } from "../domains/integrations/sync/job.js";
 import { syncJobHandler } from "../domains/integrations/sync/runner.js";
 import { integrationTriggers } from "../domains/integrations/sync/triggers.js";
+import type { CoreInstanceView } from "../domains/infrastructure/cluster-view.js";
+import { startRegistryWatcher } from "../domains/infrastructure/registry/watcher.js";
 import { IdentityCache } from "../domains/inventory/dire/identity-cache.js";
 import { DeviceIngest } from "../domains/inventory/dire/ingest.js";
 import { createInventoryMetrics } from "../domains/inventory/dire/metrics.js";
@@ -13,7 +15,11 @@ import type { KernelServices } from "../kernel/services.js";
 import { createTriggerRunner, type TriggerSpec, triggerJobDefinitions } from "../kernel/triggers/index.js";
 import type { Bus } from "../platform/bus/types.js";
 import { SONDE_VERSION } from "../lib/version.js";
-import { pruneStaleCoreInstances, registerCoreInstance } from "../platform/cluster/core-instances.js";
+import {
+  listCoreInstances,
+  pruneStaleCoreInstances,
+  registerCoreInstance,
+} from "../platform/cluster/core-instances.js";
 import { pruneCoreInstancesJob } from "../platform/cluster/jobs.js";
 import type { Config } from "../platform/config/index.js";
 import { type Keyring, openKeyring } from "../platform/crypto/index.js";
@@ -40,6 +46,8 @@ export interface CoreServices {
   readonly kernel: Kernel;
   /** DIRE: reconciles device updates from every source (sync API, bus stream, integrations). */
   readonly ingest: DeviceIngest;
+  /** The live core instances, for the cluster view. */
+  readonly coreInstances: () => Promise<readonly CoreInstanceView[]>;
   readonly readiness: readonly ReadinessCheck[];
 }
 
@@ -124,7 +132,8 @@ export async function startCore({
     resources: coreResources,
     logger,
     keyring,
-    services: { ...services, identityCache, jobs: namedJobSender(jobs, jobDefinitions) },
+    // The bus too: poller actions tell pollers their operator intent through the control bucket.
+    services: { ...services, bus, identityCache, jobs: namedJobSender(jobs, jobDefinitions) },
     onOutboxWrite: () => relay.nudge(),
   });
   relay.start();
@@ -166,11 +175,24 @@ export async function startCore({
   });
   runtime.add({ name: "sync-stream", stop: () => syncStream.stop() });
 
+  // Pollers' and agents' heartbeats (sonde-registry) become their records' lifecycle.
+  const registry = await startRegistryWatcher({ kernel, orm: db.orm, bus, logger });
+  runtime.add({ name: "registry-watcher", stop: () => registry.stop() });
+
   return {
     db,
     jobs,
     kernel,
     ingest,
+    coreInstances: async () =>
+      (await listCoreInstances(db)).map((c) => ({
+        id: c.id,
+        node: c.node,
+        version: c.version,
+        roles: c.roles,
+        started_at: c.startedAt.toISOString(),
+        heartbeat_at: c.heartbeatAt.toISOString(),
+      })),
     readiness: [
       { name: "database", check: () => db.ping() },
       { name: "jobs", check: () => jobs.ping() },

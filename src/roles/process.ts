@@ -7,6 +7,7 @@ import { resetPageRoutes } from "../api/auth/reset-page.js";
 import { authRoutes } from "../api/auth/routes.js";
 import { buildHttpServer } from "../api/http/server.js";
 import { devMailboxRoutes } from "../api/routes/dev-mailbox.js";
+import { clusterOpenApiPaths, clusterRoutes } from "../api/infrastructure/cluster-route.js";
 import { syncRoutes } from "../api/inventory/sync-route.js";
 import { jsonApiRoutes } from "../api/jsonapi/routes.js";
 import { openApiRoutes } from "../api/openapi/routes.js";
@@ -107,7 +108,17 @@ export async function startProcess(
           maxBodyBytes: config.SONDE_SYNC_MAX_BODY_BYTES,
           maxRecords: config.SONDE_SYNC_MAX_RECORDS,
         });
-        await app.register(openApiRoutes, { prefix: "/api/v2", kernel: core.kernel });
+        await app.register(clusterRoutes, {
+          prefix: "/api/v2",
+          kernel: core.kernel,
+          resolveActor,
+          coreInstances: core.coreInstances,
+        });
+        await app.register(openApiRoutes, {
+          prefix: "/api/v2",
+          kernel: core.kernel,
+          extraPaths: clusterOpenApiPaths,
+        });
       });
     }
     for (const role of roles) {

@@ -1,4 +1,5 @@
 import { identityResources } from "../domains/identity/resources/index.js";
+import { infrastructureResources } from "../domains/infrastructure/resources/index.js";
 import { integrationResources } from "../domains/integrations/resources/index.js";
 import { inventoryResources } from "../domains/inventory/resources/index.js";
 import type { ResourceDeclaration } from "../kernel/resource/define.js";
@@ -12,4 +13,5 @@ export const coreResources: readonly ResourceDeclaration[] = [
   ...identityResources,
   ...inventoryResources,
   ...integrationResources,
+  ...infrastructureResources,
 ];

@@ -21,6 +21,7 @@ import { createUser } from "../../src/domains/identity/users.js";
 import { type Role, systemActor } from "../../src/kernel/actor.js";
 import { Kernel } from "../../src/kernel/kernel.js";
 import type { JobSender, TenantCache } from "../../src/kernel/services.js";
+import type { Bus } from "../../src/platform/bus/types.js";
 import { openKeyring } from "../../src/platform/crypto/index.js";
 import { migrateUp } from "../../src/platform/db/migrate.js";
 import { createDevMailboxMailer, DevMailbox } from "../../src/platform/mail/index.js";
@@ -105,6 +106,8 @@ export interface IdentityHarnessOptions {
   readonly identityCache?: TenantCache;
   /** The job sender actions enqueue through after commit (integration syncs). */
   readonly jobs?: JobSender;
+  /** The bus actions reach after commit (poller actions write the sonde-control bucket). */
+  readonly bus?: Bus;
   /** More routes on the same kernel, registered before the app is ready. */
   readonly routes?: (deps: {
     readonly app: FastifyInstance;
@@ -137,6 +140,7 @@ export async function openIdentityHarness(
       publicUrl: PUBLIC_URL,
       ...(opts.identityCache !== undefined ? { identityCache: opts.identityCache } : {}),
       ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+      ...(opts.bus !== undefined ? { bus: opts.bus } : {}),
     },
   });
   const auth = createAuth({

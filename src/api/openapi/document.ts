@@ -30,8 +30,16 @@ point; records of other tenants do not exist for the caller (404). Errors are JS
 with a stable \`code\` and, where one part of the request is at fault, \`source.pointer\` or
 \`source.parameter\`.`;
 
-/** @param serverUrl where the routes are mounted (the plugin's prefix) */
-export function buildOpenApi(kernel: Kernel, serverUrl: string): OpenApiDocument {
+/**
+ * @param serverUrl where the routes are mounted (the plugin's prefix)
+ * @param extraPaths routes beside the JSON:API under the same prefix (the cluster view), described
+ *   by the modules that serve them
+ */
+export function buildOpenApi(
+  kernel: Kernel,
+  serverUrl: string,
+  extraPaths: Readonly<Record<string, PathItem>> = {},
+): OpenApiDocument {
   const paths: OpenApiDocument["paths"] = {};
   const schemas: Record<string, JsonSchema> = { ...COMMON_SCHEMAS };
   const parameters: Record<string, JsonSchema> = { ...PAGE_PARAMETERS };
@@ -45,6 +53,15 @@ export function buildOpenApi(kernel: Kernel, serverUrl: string): OpenApiDocument
       name: resource.type,
       description: resource.spec.description ?? `The ${resource.plural.replace(/_/g, " ")}.`,
     });
+  }
+  Object.assign(paths, extraPaths);
+  // Each tag an extra route names is listed once, described by the route's summary.
+  for (const item of Object.values(extraPaths)) {
+    for (const op of Object.values(item) as { tags?: string[]; summary?: string }[]) {
+      for (const name of op.tags ?? []) {
+        if (!tags.some((t) => t.name === name)) tags.push({ name, description: op.summary ?? name });
+      }
+    }
   }
   return {
     openapi: "3.1.0",

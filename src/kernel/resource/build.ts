@@ -130,6 +130,14 @@ export function buildResource<T extends PgTable>(spec: ResourceSpec<T>): Resourc
 
   verifyEncrypted(spec, columns, encrypted, primaryKey);
   verifyPolicies(spec, actions, has, encrypted);
+  // Event names become subject tokens: one token each, never a wildcard.
+  const token = /^[a-z0-9_-]+$/;
+  if (spec.eventArea !== undefined && !token.test(spec.eventArea))
+    throw bad(name, `eventArea ${spec.eventArea} is not one subject token ([a-z0-9_-]+)`);
+  for (const [actionName, a] of actions) {
+    if (typeof a.event === "string" && !token.test(a.event))
+      throw bad(name, `action ${actionName}: event ${a.event} is not one subject token ([a-z0-9_-]+)`);
+  }
 
   return {
     spec,

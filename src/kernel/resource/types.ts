@@ -120,6 +120,12 @@ export interface ActionSpec<T extends PgTable> {
    * tenant's transaction for set-based writes (device sync ingest).
    */
   readonly bulk?: boolean;
+  /**
+   * The event's last subject token (default: the action's name), e.g. `degraded` for a system
+   * transition named `degrade`; `false` publishes no event for this action (a heartbeat that only
+   * refreshes timestamps is not news).
+   */
+  readonly event?: string | false;
   readonly description?: string;
 }
 
@@ -207,6 +213,11 @@ export interface ResourceSpec<T extends PgTable> {
   readonly quota?: Quota;
   /** Publish `sonde.<tenant>.<resource>.<action>` through the outbox on every committed write. */
   readonly events?: boolean;
+  /**
+   * A subject token between the tenant and the resource for its events:
+   * `sonde.<tenant>.<eventArea>.<resource>.<event>` (`sonde.acme.infra.poller.degraded`).
+   */
+  readonly eventArea?: string;
   readonly description?: string;
 }
 
