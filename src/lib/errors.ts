@@ -114,6 +114,9 @@ export const ErrorCatalogue = {
   // Encryption at rest: a stored value that does not authenticate (tampered, moved, or its key lost).
   SONDE_DECRYPTION_FAILED: entry(500, GrpcStatus.DATA_LOSS, false, "Stored value could not be decrypted"),
 
+  // Polling fabric: agents (gRPC monitoring.AgentService)
+  SONDE_AGENT_BAD_RESPONSE: entry(502, GrpcStatus.UNKNOWN, false, "Agent answered unexpectedly"),
+
   SONDE_INTERNAL: entry(500, GrpcStatus.INTERNAL, false, "Internal error"),
 } as const satisfies Record<string, CatalogueEntry>;
 
