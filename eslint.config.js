@@ -4,7 +4,17 @@ import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
 
 export default defineConfig(
-  { ignores: ["dist/", "node_modules/", ".sonde/", "coverage/", ".test-artifacts/", "migrations/meta/"] },
+  {
+    ignores: [
+      "dist/",
+      "node_modules/",
+      ".sonde/",
+      "coverage/",
+      ".test-artifacts/",
+      "migrations/meta/",
+      "src/grpc/gen/",
+    ],
+  },
   js.configs.recommended,
   tseslint.configs.recommended,
   {

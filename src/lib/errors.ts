@@ -127,6 +127,9 @@ export const ErrorCatalogue = {
   SONDE_SRQL_INVALID_BUCKET: entry(400, GrpcStatus.INVALID_ARGUMENT, false, "Invalid query time bucket"),
   SONDE_SRQL_UNSUPPORTED: entry(400, GrpcStatus.INVALID_ARGUMENT, false, "Unsupported in this query"),
 
+  // Polling fabric: agents (gRPC monitoring.AgentService)
+  SONDE_AGENT_BAD_RESPONSE: entry(502, GrpcStatus.UNKNOWN, false, "Agent answered unexpectedly"),
+
   SONDE_INTERNAL: entry(500, GrpcStatus.INTERNAL, false, "Internal error"),
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -1,0 +1,12 @@
+export { dnsProbe } from "./dns.js";
+export { httpProbe } from "./http.js";
+export { createIcmpProbe, type IcmpProbeOptions } from "./icmp.js";
+export { type CheckRequest, parseCheck, splitHostPort } from "./parse.js";
+export {
+  type CheckRunner,
+  type CheckRunnerOptions,
+  createCheckRunner,
+  type ScheduledCheck,
+} from "./runner.js";
+export { tcpProbe } from "./tcp.js";
+export * from "./types.js";
