@@ -114,6 +114,12 @@ export const ErrorCatalogue = {
   // Encryption at rest: a stored value that does not authenticate (tampered, moved, or its key lost).
   SONDE_DECRYPTION_FAILED: entry(500, GrpcStatus.DATA_LOSS, false, "Stored value could not be decrypted"),
 
+  // Fabric security: certificates, mTLS peers, files the certs and nats-config commands write.
+  SONDE_TLS_MATERIAL_INVALID: entry(500, GrpcStatus.FAILED_PRECONDITION, false, "Invalid TLS material"),
+  SONDE_PEER_REJECTED: entry(403, GrpcStatus.PERMISSION_DENIED, false, "Peer certificate rejected"),
+  SONDE_FILE_EXISTS: entry(409, GrpcStatus.ALREADY_EXISTS, false, "File already exists"),
+  SONDE_BUS_PERMISSION_DENIED: entry(403, GrpcStatus.PERMISSION_DENIED, false, "Bus permission denied"),
+
   SONDE_INTERNAL: entry(500, GrpcStatus.INTERNAL, false, "Internal error"),
 } as const satisfies Record<string, CatalogueEntry>;
 
