@@ -130,6 +130,12 @@ export const ErrorCatalogue = {
   // Polling fabric: agents (gRPC monitoring.AgentService)
   SONDE_AGENT_BAD_RESPONSE: entry(502, GrpcStatus.UNKNOWN, false, "Agent answered unexpectedly"),
 
+  // Fabric security: certificates, mTLS peers, files the certs and nats-config commands write.
+  SONDE_TLS_MATERIAL_INVALID: entry(500, GrpcStatus.FAILED_PRECONDITION, false, "Invalid TLS material"),
+  SONDE_PEER_REJECTED: entry(403, GrpcStatus.PERMISSION_DENIED, false, "Peer certificate rejected"),
+  SONDE_FILE_EXISTS: entry(409, GrpcStatus.ALREADY_EXISTS, false, "File already exists"),
+  SONDE_BUS_PERMISSION_DENIED: entry(403, GrpcStatus.PERMISSION_DENIED, false, "Bus permission denied"),
+
   SONDE_INTERNAL: entry(500, GrpcStatus.INTERNAL, false, "Internal error"),
 } as const satisfies Record<string, CatalogueEntry>;
 
