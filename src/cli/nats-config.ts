@@ -25,8 +25,8 @@ export function runNatsConfig(o: NatsConfigCommand): string[] {
   ];
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 export function registerNatsConfigCommand(root: Command): void {
@@ -35,17 +35,16 @@ export function registerNatsConfigCommand(root: Command): void {
     .description(
       "write nats-server authorization: a core user and one confined user per tenant, with credentials files",
     )
-    .requiredOption(
+    .option(
       "--tenant <slug>",
-      "a tenant whose pollers and agents get a user (repeatable)",
+      "a tenant whose pollers and agents get a user (repeatable; none: only the core user)",
       collect,
-      [],
     )
     .requiredOption("--out <dir>", "directory for nats-auth.conf and the credentials files")
     .option("--server-url <url>", "the NATS URL written into the credentials files", "nats://127.0.0.1:4222")
     .option("--rotate", "new passwords for every user (by default existing ones in --out are kept)")
-    .action((o: { tenant: string[]; out: string; serverUrl: string; rotate?: boolean }) => {
-      for (const line of runNatsConfig({ ...o, tenants: o.tenant, rotate: o.rotate === true })) {
+    .action((o: { tenant?: string[]; out: string; serverUrl: string; rotate?: boolean }) => {
+      for (const line of runNatsConfig({ ...o, tenants: o.tenant ?? [], rotate: o.rotate === true })) {
         process.stdout.write(`${line}\n`);
       }
     });
