@@ -253,9 +253,9 @@ describe("tenant a refused on tenant b's subjects", () => {
 describe("registry and control buckets", () => {
   it("lets tenant a read and write its own registry keys and nothing of tenant b's", async () => {
     const coreRegistry = await core.kv(REGISTRY_BUCKET, { ttlMs: 15_000 });
-    const registryB = await b.kv(REGISTRY_BUCKET, { ttlMs: 15_000 });
+    const registryB = await b.kv(REGISTRY_BUCKET, { bind: true });
     await registryB.put("b.poller.p1.b1", "secret-of-b");
-    const registry = await a.kv(REGISTRY_BUCKET, { ttlMs: 15_000 });
+    const registry = await a.kv(REGISTRY_BUCKET, { bind: true });
     await registry.put("a.poller.p1.a1", "entry-of-a");
     expect((await registry.get("a.poller.p1.a1"))?.text()).toBe("entry-of-a");
     expect(await registry.keys("a.>")).toEqual(["a.poller.p1.a1"]);
@@ -280,7 +280,7 @@ describe("registry and control buckets", () => {
   });
 
   it("lets tenant a watch its own keys", async () => {
-    const registry = await a.kv(REGISTRY_BUCKET, { ttlMs: 15_000 });
+    const registry = await a.kv(REGISTRY_BUCKET, { bind: true });
     const seen: KvEntry[] = [];
     const watcher = await registry.watch((e) => void seen.push(e), { key: "a.>" });
     await registry.put("a.agent.p1.ag1", "agent");
@@ -292,7 +292,7 @@ describe("registry and control buckets", () => {
     const coreControl = await core.kv(CONTROL_BUCKET);
     await coreControl.put("a.poller.p1.a1", "maintenance");
     await coreControl.put("b.poller.p1.b1", "draining");
-    const control = await a.kv(CONTROL_BUCKET);
+    const control = await a.kv(CONTROL_BUCKET, { bind: true });
     expect((await control.get("a.poller.p1.a1"))?.text()).toBe("maintenance");
     await expect(control.get("b.poller.p1.b1")).rejects.toMatchObject({
       code: "SONDE_BUS_PERMISSION_DENIED",
@@ -302,9 +302,17 @@ describe("registry and control buckets", () => {
     });
   });
 
-  it("cannot change the shared buckets' settings", async () => {
+  it("cannot read the buckets' stream info (it would list every tenant's keys) nor change their settings", async () => {
+    // Opening without bind reads the stream info (and may update the stream): both refused.
+    await expect(a.kv(REGISTRY_BUCKET)).rejects.toMatchObject({ code: "SONDE_BUS_PERMISSION_DENIED" });
     await expect(a.kv(REGISTRY_BUCKET, { ttlMs: 1_000 })).rejects.toMatchObject({
       code: "SONDE_BUS_PERMISSION_DENIED",
     });
+    const { nc } = await rawTenantA();
+    await expect(
+      nc.request("$JS.API.STREAM.INFO.KV_sonde-registry", JSON.stringify({ subjects_filter: ">" }), {
+        timeout: 3_000,
+      }),
+    ).rejects.toThrow(/Permissions Violation for Publish to "\$JS\.API\.STREAM\.INFO\.KV_sonde-registry"/);
   });
 });

@@ -9,8 +9,6 @@ import {
 /** Subjects a tenant user gets that are not under its own tenant: the KV client's shared API calls. */
 const SHARED = new Set([
   "$JS.API.INFO",
-  "$JS.API.STREAM.INFO.KV_sonde-registry",
-  "$JS.API.STREAM.INFO.KV_sonde-control",
   "$JS.API.CONSUMER.INFO.KV_sonde-registry.*",
   "$JS.API.CONSUMER.DELETE.KV_sonde-registry.*",
   "$JS.API.CONSUMER.INFO.KV_sonde-control.*",
@@ -28,6 +26,7 @@ describe("NATS permissions", () => {
       );
     }
     expect(p.publish).not.toContain("$KV.sonde-control.acme.>"); // core alone writes the control bucket
+    expect(p.publish.filter((s) => s.includes("STREAM"))).toEqual([]); // stream info would list all keys
     expect(p.subscribe).toEqual(["sonde.acme.>", `${tenantInboxPrefix("acme")}.>`]);
     expect(p.allowResponses).toBe(true);
   });

@@ -15,7 +15,8 @@ import { assertIdentity } from "../certs/spiffe.js";
  *   those keys. KV reads go through direct get with the key in the subject and watches through the
  *   consumer-create subject that carries the filter (both nats-server 2.9), which is what makes them
  *   subject-checkable; a read by sequence, a listing without a key filter or an unfiltered watch is
- *   refused.
+ *   refused. Tenants open the buckets with `bind` (no stream info: with a subjects filter it lists
+ *   every tenant's key names).
  */
 
 export interface NatsPermissions {
@@ -57,7 +58,6 @@ function bucketSubjects(bucket: string, tenant: string, write: boolean): string[
   const keys = `$KV.${bucket}.${tenant}.>`;
   return [
     ...(write ? [keys] : []),
-    `$JS.API.STREAM.INFO.${stream}`,
     `$JS.API.DIRECT.GET.${stream}.${keys}`,
     `$JS.API.CONSUMER.CREATE.${stream}.*.${keys}`,
     `$JS.API.CONSUMER.INFO.${stream}.*`,
