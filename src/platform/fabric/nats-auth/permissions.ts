@@ -1,6 +1,6 @@
 import { SUBJECT_ROOT } from "../../bus/subjects.js";
 import { CONTROL_BUCKET, REGISTRY_BUCKET } from "../contract.js";
-import { assertIdentity } from "../certs/spiffe.js";
+import { assertTenantSlug } from "../certs/spiffe.js";
 
 /**
  * What each NATS user of the fabric may publish and subscribe to. All users live in one account (the
@@ -34,12 +34,8 @@ export function tenantUser(tenant: string): string {
 
 /** The inbox prefix a tenant's clients must connect with (nats.js `inboxPrefix`); see BusConfig.inboxPrefix. */
 export function tenantInboxPrefix(tenant: string): string {
-  assertTenant(tenant);
+  assertTenantSlug(tenant);
   return `_INBOX.${SUBJECT_ROOT}.${tenant}`;
-}
-
-function assertTenant(tenant: string): void {
-  assertIdentity({ tenant, component: "poller", id: "x" });
 }
 
 export function corePermissions(): NatsPermissions {
@@ -66,7 +62,7 @@ function bucketSubjects(bucket: string, tenant: string, write: boolean): string[
 }
 
 export function tenantPermissions(tenant: string): NatsPermissions {
-  assertTenant(tenant);
+  assertTenantSlug(tenant);
   const own = `${SUBJECT_ROOT}.${tenant}.>`;
   const inbox = `${tenantInboxPrefix(tenant)}.>`;
   return {
