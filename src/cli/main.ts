@@ -3,9 +3,11 @@ import { isSondeError } from "../lib/errors.js";
 import { SONDE_VERSION } from "../lib/version.js";
 import { type Config, loadConfig } from "../platform/config/index.js";
 import { createLogger } from "../platform/log/logger.js";
+import { registerCertsCommands } from "./certs.js";
 import { registerIdentityCommands } from "./identity/commands.js";
 import { runKeys } from "./keys.js";
 import { runMigrate } from "./migrate.js";
+import { registerNatsConfigCommand } from "./nats-config.js";
 import { positiveInt } from "./options.js";
 import { runRoles } from "./run-roles.js";
 
@@ -108,6 +110,9 @@ function program(): Command {
     });
 
   registerIdentityCommands(root, configOrExit);
+  // Fabric security: files only, no configuration, database or bus needed.
+  registerCertsCommands(root);
+  registerNatsConfigCommand(root);
 
   root
     .command("version")

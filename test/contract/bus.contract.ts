@@ -289,6 +289,18 @@ export function busContract(
     });
 
     describe("key-value", () => {
+      it("bind: uses an existing bucket as it is, and takes no settings", async () => {
+        await withBucket({ ttlMs: 60_000 }, async (kv) => {
+          await kv.put("dev.a", "one");
+          const bound = await bus.kv(kv.name, { bind: true });
+          expect((await bound.get("dev.a"))?.text()).toBe("one");
+          await bound.put("dev.b", "two");
+          expect((await kv.get("dev.b"))?.text()).toBe("two");
+          expect((await bound.keys("dev.>")).sort()).toEqual(["dev.a", "dev.b"]);
+        });
+        await expectCode(bus.kv(unique("kv"), { bind: true, ttlMs: 1_000 }), "SONDE_CONFIG_INVALID");
+      });
+
       it("puts and gets with bucket-wide increasing revisions", async () => {
         await withBucket({}, async (kv) => {
           expect(await kv.get("dev.a")).toBeNull();

@@ -18,6 +18,11 @@ export interface BusConfig {
   readonly connectInitialDelayMs?: number;
   /** How long close() waits for running handlers (default 10 s). */
   readonly drainTimeoutMs?: number;
+  /**
+   * NATS only: the prefix of this connection's reply inboxes (default `_INBOX`). A tenant's pollers
+   * and agents may only subscribe to their own inboxes (tenantInboxPrefix in src/platform/fabric).
+   */
+  readonly inboxPrefix?: string;
 }
 
 /** NATS when a URL is configured, otherwise the in-process bus. */
@@ -39,5 +44,6 @@ export async function createBus(config: BusConfig): Promise<Bus> {
       ? {}
       : { connectInitialDelayMs: config.connectInitialDelayMs }),
     ...(config.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: config.drainTimeoutMs }),
+    ...(config.inboxPrefix === undefined ? {} : { inboxPrefix: config.inboxPrefix }),
   });
 }

@@ -44,6 +44,8 @@ export class MemoryKv {
   open(name: string, opts: KvOptions = {}): KvBucket {
     this.ctx.assertOpen();
     checkKvOptions(name, opts);
+    // Bound: every operation looks the bucket up and fails with SONDE_NOT_FOUND while it is missing.
+    if (opts.bind === true) return this.#handle(name);
     let state = this.#buckets.get(name);
     if (state === undefined) {
       state = { name, ttlMs: undefined, history: 1, revision: 0, keys: new Map(), watchers: new Set() };

@@ -22,6 +22,8 @@ export interface ConnectOptions {
   readonly attempts?: number;
   readonly initialDelayMs?: number;
   readonly maxDelayMs?: number;
+  /** Reply inboxes (and, through them, KV watchers) live under this prefix instead of `_INBOX`. */
+  readonly inboxPrefix?: string;
 }
 
 /**
@@ -99,6 +101,7 @@ export async function connectNats(
         ...(target.user === undefined ? {} : { user: target.user, pass: target.pass }),
         ...(target.token === undefined ? {} : { token: target.token }),
         ...(target.tls ? { tls: {} } : {}),
+        ...(opts.inboxPrefix === undefined ? {} : { inboxPrefix: opts.inboxPrefix }),
         timeout: 2_000,
         reconnect: true,
         maxReconnectAttempts: -1,

@@ -4,6 +4,7 @@ import {
   DrainingConnectionError,
   InvalidSubjectError,
   NoRespondersError,
+  PermissionViolationError,
   RequestError,
   TimeoutError,
 } from "@nats-io/transport-node";
@@ -52,6 +53,8 @@ export function jsApiCode(err: unknown): number | undefined {
 function codeFor(err: unknown): ErrorCode {
   if (isNoResponders(err)) return "SONDE_BUS_NO_RESPONDERS";
   if (isClosed(err)) return "SONDE_BUS_CLOSED";
+  // The server refused the subject for this user (its permissions in the NATS configuration).
+  if (causes(err).some((e) => e instanceof PermissionViolationError)) return "SONDE_BUS_PERMISSION_DENIED";
   if (causes(err).some((e) => e instanceof TimeoutError)) return "SONDE_BUS_TIMEOUT";
   if (causes(err).some((e) => e instanceof InvalidSubjectError)) return "SONDE_BUS_INVALID_SUBJECT";
   const api = causes(err).find((e) => e instanceof JetStreamApiError);

@@ -45,6 +45,11 @@ export async function openNatsKv(deps: NatsKvDeps, bucket: string, opts: KvOptio
   deps.assertOpen();
   checkKvOptions(bucket, opts);
   try {
+    if (opts.bind === true) {
+      // Buckets Sonde creates on 2.9+ allow direct gets: reads carry the key in the subject.
+      const kv = await new Kvm(deps.js).open(bucket, { allow_direct: true });
+      return new NatsKvBucket(deps, bucket, kv);
+    }
     const kv = await new Kvm(deps.js).create(bucket, {
       ...(opts.ttlMs === undefined ? {} : { ttl: opts.ttlMs }),
       ...(opts.history === undefined ? {} : { history: opts.history }),

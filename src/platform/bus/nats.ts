@@ -45,6 +45,8 @@ export interface NatsBusOptions {
   readonly connectInitialDelayMs?: number;
   readonly drainTimeoutMs?: number;
   readonly pingTimeoutMs?: number;
+  /** Prefix of reply inboxes, KV watchers and push consumers (default `_INBOX`). */
+  readonly inboxPrefix?: string;
 }
 
 function closedError(): SondeError {
@@ -78,6 +80,7 @@ export class NatsBus implements Bus {
       ...(options.connectInitialDelayMs === undefined
         ? {}
         : { initialDelayMs: options.connectInitialDelayMs }),
+      ...(options.inboxPrefix === undefined ? {} : { inboxPrefix: options.inboxPrefix }),
     });
     logger.info({ url: target.display, server: nc.info?.version }, "connected to NATS");
     return new NatsBus(nc, jsm, logger, target.display, options);

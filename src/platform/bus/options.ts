@@ -87,6 +87,15 @@ export function normalizeConsume(stream: string, durable: string, opts: ConsumeO
 
 export function checkKvOptions(bucket: string, opts: KvOptions): void {
   assertName("bucket", bucket);
+  if (opts.bind === true && (opts.ttlMs !== undefined || opts.history !== undefined)) {
+    throw new SondeError(
+      "SONDE_CONFIG_INVALID",
+      "a bound bucket keeps its settings: give no ttlMs or history",
+      {
+        meta: { bucket },
+      },
+    );
+  }
   positive("ttlMs", opts.ttlMs);
   if (
     opts.history !== undefined &&

@@ -55,6 +55,14 @@ export interface KvOptions {
   readonly ttlMs?: number;
   /** Revisions kept per key (1-64). */
   readonly history?: number;
+  /**
+   * Use the bucket as it exists, without creating it or reading and reconciling its settings (no
+   * ttlMs or history then). For users whose permissions reach only their own keys, such as a
+   * tenant's pollers: NATS then needs no stream-info call, which would list every key's name. Whether
+   * the bucket exists is not checked: on NATS, operations on a missing one time out or find no
+   * responders; on the in-process bus they fail with SONDE_NOT_FOUND.
+   */
+  readonly bind?: boolean;
 }
 
 export interface StreamDefinition {

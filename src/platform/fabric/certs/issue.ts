@@ -2,7 +2,7 @@ import { isIP } from "node:net";
 import { webcrypto } from "node:crypto";
 import { SondeError } from "../../../lib/errors.js";
 import { generateKeyPair, importPrivateKey, KEY_ALGORITHM, keysMatch, privateKeyPem } from "./keys.js";
-import { assertIdentity, caCommonName, type SpiffeIdentity, spiffeId } from "./spiffe.js";
+import { assertTenantSlug, caCommonName, type SpiffeIdentity, spiffeId } from "./spiffe.js";
 import * as x509 from "./x509.js";
 
 /** A certificate and its private key, both PEM. */
@@ -60,7 +60,7 @@ function serialNumber(): string {
  * and a common name that names the tenant.
  */
 export async function issueCa(opts: ValidityOptions & { readonly tenant: string }): Promise<IssuedCert> {
-  assertIdentity({ tenant: opts.tenant, component: "core", id: "ca" });
+  assertTenantSlug(opts.tenant);
   const { notBefore, notAfter } = validity(opts);
   const keys = await generateKeyPair();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({

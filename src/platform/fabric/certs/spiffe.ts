@@ -27,13 +27,16 @@ function invalid(message: string, meta: Record<string, string>): SondeError {
   return new SondeError("SONDE_VALIDATION_FAILED", message, { meta });
 }
 
+/** A tenant slug by the contract's rule: it becomes a subject token, a key token and a path segment. */
+export function assertTenantSlug(tenant: string): void {
+  if (!slugSchema.safeParse(tenant).success) {
+    throw invalid(`invalid tenant "${tenant}": use a-z, 0-9, '_' and '-' (at most 63)`, { field: "tenant" });
+  }
+}
+
 /** Checks each part against the contract's rules; throws SONDE_VALIDATION_FAILED naming the part. */
 export function assertIdentity(identity: SpiffeIdentity): SpiffeIdentity {
-  if (!slugSchema.safeParse(identity.tenant).success) {
-    throw invalid(`invalid tenant "${identity.tenant}": use a-z, 0-9, '_' and '-' (at most 63)`, {
-      field: "tenant",
-    });
-  }
+  assertTenantSlug(identity.tenant);
   if (!isCertComponent(identity.component)) {
     throw invalid(`invalid component "${String(identity.component)}": use ${CERT_COMPONENTS.join(", ")}`, {
       field: "component",
