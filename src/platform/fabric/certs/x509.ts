@@ -1,7 +1,8 @@
 /**
- * @peculiar/x509, loaded after the metadata functions its dependency injection needs. Every module of
- * Sonde imports x509 from here, never from the package, so that the order holds.
+ * @peculiar/x509, loaded after reflect-metadata: its dependency injection (tsyringe) refuses to load
+ * without the polyfill. Every module of Sonde imports x509 from here, never from the package, so that
+ * the order holds.
  */
-import "./reflect-metadata.js";
+import "reflect-metadata";
 
 export * from "@peculiar/x509";
