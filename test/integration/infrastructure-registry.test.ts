@@ -232,7 +232,7 @@ function suite(target: DatabaseTarget, busTarget: BusTarget) {
       await until(alpha, "poller", "p-drain", "offline");
     });
 
-    it("keeps an operator's maintenance through heartbeats and silence, and tells the poller", async () => {
+    it("keeps an operator's drain and maintenance through heartbeats and silence, and tells the poller", async () => {
       const e = entry(slug.alpha, "poller", "p-maint");
       await beat(e);
       await until(alpha, "poller", "p-maint", "healthy");
@@ -244,15 +244,20 @@ function suite(target: DatabaseTarget, busTarget: BusTarget) {
         role: "operator",
         superUser: false,
       };
-      await h.kernel.runAction(
-        h.kernel.resource("poller"),
-        "maintenance",
-        { actor: operator },
-        { id: String(rec?.id) },
-      );
+      const act = (action: string) =>
+        h.kernel.runAction(h.kernel.resource("poller"), action, { actor: operator }, { id: String(rec?.id) });
       const control = await bus.kv(CONTROL_BUCKET);
-      const written = await control.get(registryKey(e));
-      expect(controlSchema.parse(written?.json())).toMatchObject({ mode: "maintenance", actor: "op" });
+      const mode = async () => controlSchema.parse((await control.get(registryKey(e)))?.json());
+
+      await act("drain");
+      expect(await mode()).toMatchObject({ mode: "draining", actor: "op" });
+      // A heartbeat still saying "active" (the poller has not read its key yet) does not undo the drain.
+      await beat(e);
+      await new Promise((r) => setTimeout(r, PERIOD_MS / 2));
+      expect(await statusOf(alpha, "poller", "p-maint")).toBe("draining");
+
+      await act("maintenance");
+      expect(await mode()).toMatchObject({ mode: "maintenance", actor: "op" });
       for (let i = 0; i < 3; i += 1) {
         await beat(e);
         await new Promise((r) => setTimeout(r, PERIOD_MS / 2));
