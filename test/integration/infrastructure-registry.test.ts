@@ -71,6 +71,8 @@ function suite(target: DatabaseTarget, busTarget: BusTarget) {
     let bravo: string;
     let frozen: string;
     const events: string[] = [];
+    /** Subject → the component ids its events carried. */
+    const carried: { readonly subject: string; readonly componentId: unknown }[] = [];
     const subs: Subscription[] = [];
     const system = systemActor("registry-tests");
 
@@ -138,7 +140,13 @@ function suite(target: DatabaseTarget, busTarget: BusTarget) {
       relay = new OutboxRelay({ orm: h.t.db.orm, bus, logger: silentLogger, intervalMs: 50 });
       relay.start();
       for (const tenant of [slug.alpha, slug.bravo, slug.frozen, slug.ghost]) {
-        subs.push(await bus.subscribe(`sonde.${tenant}.infra.>`, (m) => void events.push(m.subject)));
+        subs.push(
+          await bus.subscribe(`sonde.${tenant}.infra.>`, (m) => {
+            events.push(m.subject);
+            const record = m.json<{ record?: { component_id?: unknown } }>().record;
+            carried.push({ subject: m.subject, componentId: record?.component_id });
+          }),
+        );
       }
       registry = await bus.kv(bucketName, { ttlMs: PERIOD_MS * REGISTRY_TTL_HEARTBEATS });
       watcher = await startRegistryWatcher({
@@ -348,6 +356,10 @@ function suite(target: DatabaseTarget, busTarget: BusTarget) {
       expect(
         events.filter((s) => s.startsWith(`sonde.${slug.ghost}.`) || s.startsWith(`sonde.${slug.frozen}.`)),
       ).toEqual([]);
+      // bravo's marker was published under bravo's subjects only.
+      const marker = carried.filter((c) => c.componentId === "a-marker").map((c) => c.subject);
+      expect(marker.length).toBeGreaterThan(0);
+      for (const subject of marker) expect(subject.startsWith(`sonde.${slug.bravo}.infra.agent.`)).toBe(true);
       const alphaAgents = await h.kernel.list(h.kernel.resource("agent"), { actor: system, tenantId: alpha });
       expect(alphaAgents.records.map((r) => r.component_id)).not.toContain("a-marker");
     });
