@@ -5,6 +5,7 @@
  * as they were, and row-level security alone hides them from raw SQL in bravo's scope. The cluster
  * view shows each caller their own tenant's pollers and agents only, and is in the OpenAPI document.
  */
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterOpenApiPaths, clusterRoutes } from "../../src/api/infrastructure/cluster-route.js";
@@ -204,8 +205,13 @@ function suite(target: DatabaseTarget) {
       expect((await h.call("GET", "/api/v2/cluster")).status).toBe(401);
     });
 
-    it("describes the cluster route in the OpenAPI document", () => {
+    it("describes the cluster route in a valid OpenAPI document", async () => {
       const openapi = buildOpenApi(h.kernel, "/api/v2", clusterOpenApiPaths);
+      const result = await new Validator().validate(
+        JSON.parse(JSON.stringify(openapi)) as Record<string, unknown>,
+      );
+      expect(result.errors ?? []).toEqual([]);
+      expect(result.valid).toBe(true);
       expect(Object.keys(openapi.paths)).toEqual(
         expect.arrayContaining(["/cluster", "/pollers/{id}/drain", "/checkers/{id}/pause", "/partitions"]),
       );
