@@ -178,6 +178,9 @@ function suite(target: DatabaseTarget, busTarget: BusTarget) {
         version: "1.2.3",
         host: "p-life.example",
         intent: "active",
+        first_seen: expect.any(Date) as unknown,
+        last_seen_at: expect.any(Date) as unknown,
+        last_heartbeat_at: expect.any(Date) as unknown,
       });
       await until(alpha, "poller", "p-life", "degraded");
       await until(alpha, "poller", "p-life", "offline");
