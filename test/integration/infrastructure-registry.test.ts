@@ -71,6 +71,8 @@ function suite(target: DatabaseTarget, busTarget: BusTarget) {
     let bravo: string;
     let frozen: string;
     const events: string[] = [];
+    /** Subject → the component ids its events carried. */
+    const carried: { readonly subject: string; readonly componentId: unknown }[] = [];
     const subs: Subscription[] = [];
     const system = systemActor("registry-tests");
 
@@ -138,7 +140,13 @@ function suite(target: DatabaseTarget, busTarget: BusTarget) {
       relay = new OutboxRelay({ orm: h.t.db.orm, bus, logger: silentLogger, intervalMs: 50 });
       relay.start();
       for (const tenant of [slug.alpha, slug.bravo, slug.frozen, slug.ghost]) {
-        subs.push(await bus.subscribe(`sonde.${tenant}.infra.>`, (m) => void events.push(m.subject)));
+        subs.push(
+          await bus.subscribe(`sonde.${tenant}.infra.>`, (m) => {
+            events.push(m.subject);
+            const record = m.json<{ record?: { component_id?: unknown } }>().record;
+            carried.push({ subject: m.subject, componentId: record?.component_id });
+          }),
+        );
       }
       registry = await bus.kv(bucketName, { ttlMs: PERIOD_MS * REGISTRY_TTL_HEARTBEATS });
       watcher = await startRegistryWatcher({
@@ -170,6 +178,9 @@ function suite(target: DatabaseTarget, busTarget: BusTarget) {
         version: "1.2.3",
         host: "p-life.example",
         intent: "active",
+        first_seen: expect.any(Date) as unknown,
+        last_seen_at: expect.any(Date) as unknown,
+        last_heartbeat_at: expect.any(Date) as unknown,
       });
       await until(alpha, "poller", "p-life", "degraded");
       await until(alpha, "poller", "p-life", "offline");
@@ -232,7 +243,7 @@ function suite(target: DatabaseTarget, busTarget: BusTarget) {
       await until(alpha, "poller", "p-drain", "offline");
     });
 
-    it("keeps an operator's maintenance through heartbeats and silence, and tells the poller", async () => {
+    it("keeps an operator's drain and maintenance through heartbeats and silence, and tells the poller", async () => {
       const e = entry(slug.alpha, "poller", "p-maint");
       await beat(e);
       await until(alpha, "poller", "p-maint", "healthy");
@@ -244,15 +255,20 @@ function suite(target: DatabaseTarget, busTarget: BusTarget) {
         role: "operator",
         superUser: false,
       };
-      await h.kernel.runAction(
-        h.kernel.resource("poller"),
-        "maintenance",
-        { actor: operator },
-        { id: String(rec?.id) },
-      );
+      const act = (action: string) =>
+        h.kernel.runAction(h.kernel.resource("poller"), action, { actor: operator }, { id: String(rec?.id) });
       const control = await bus.kv(CONTROL_BUCKET);
-      const written = await control.get(registryKey(e));
-      expect(controlSchema.parse(written?.json())).toMatchObject({ mode: "maintenance", actor: "op" });
+      const mode = async () => controlSchema.parse((await control.get(registryKey(e)))?.json());
+
+      await act("drain");
+      expect(await mode()).toMatchObject({ mode: "draining", actor: "op" });
+      // A heartbeat still saying "active" (the poller has not read its key yet) does not undo the drain.
+      await beat(e);
+      await new Promise((r) => setTimeout(r, PERIOD_MS / 2));
+      expect(await statusOf(alpha, "poller", "p-maint")).toBe("draining");
+
+      await act("maintenance");
+      expect(await mode()).toMatchObject({ mode: "maintenance", actor: "op" });
       for (let i = 0; i < 3; i += 1) {
         await beat(e);
         await new Promise((r) => setTimeout(r, PERIOD_MS / 2));
@@ -343,6 +359,10 @@ function suite(target: DatabaseTarget, busTarget: BusTarget) {
       expect(
         events.filter((s) => s.startsWith(`sonde.${slug.ghost}.`) || s.startsWith(`sonde.${slug.frozen}.`)),
       ).toEqual([]);
+      // bravo's marker was published under bravo's subjects only.
+      const marker = carried.filter((c) => c.componentId === "a-marker").map((c) => c.subject);
+      expect(marker.length).toBeGreaterThan(0);
+      for (const subject of marker) expect(subject.startsWith(`sonde.${slug.bravo}.infra.agent.`)).toBe(true);
       const alphaAgents = await h.kernel.list(h.kernel.resource("agent"), { actor: system, tenantId: alpha });
       expect(alphaAgents.records.map((r) => r.component_id)).not.toContain("a-marker");
     });

@@ -39,6 +39,18 @@ describe("resource verification at boot", () => {
     expect(reg.byName.get("note")?.columns.has("tenant_id")).toBe(false);
   });
 
+  it("rejects an event area or an action's event name that is not one subject token", () => {
+    expect(bootError({ ...base, eventArea: "in.fra", actions: { read: { type: "read" } } })).toBe(
+      "resource thing: eventArea in.fra is not one subject token ([a-z0-9_-]+)",
+    );
+    expect(
+      bootError({
+        ...base,
+        actions: { read: { type: "read" }, close: { type: "update", event: "closed.>" } },
+      }),
+    ).toBe("resource thing: action close: event closed.> is not one subject token ([a-z0-9_-]+)");
+  });
+
   it("rejects an action accepting an unknown attribute", () => {
     expect(
       bootError({

@@ -27,6 +27,8 @@ export interface RegistryWatcherOptions {
   readonly bucket?: string;
   /** How long a tenant lookup is trusted (default 5 s). */
   readonly tenantTtlMs?: number;
+  /** Entries applied at once (default 8): the first pass over a full registry must not drain the pool. */
+  readonly concurrency?: number;
 }
 
 export interface RegistryWatcher {
@@ -56,6 +58,23 @@ function parseKey(key: string): KeyParts | undefined {
   };
 }
 
+/** Runs at most `max` tasks at once; a finished task hands its slot straight to the next waiting one. */
+function slots(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    else active += 1;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next !== undefined) next();
+      else active -= 1;
+    }
+  };
+}
+
 /** Bounds the set of slugs already warned about, so that a flood of made-up keys cannot grow it. */
 const MAX_WARNED = 1_000;
 
@@ -74,6 +93,7 @@ export async function startRegistryWatcher(opts: RegistryWatcherOptions): Promis
   const tenants = new ActiveTenants(opts.orm, opts.tenantTtlMs);
   const warned = new Set<string>();
   const chains = new Map<string, Promise<void>>();
+  const slot = slots(opts.concurrency ?? 8);
   let stopped = false;
 
   const ignore = (key: string, why: string, slug?: string) => {
@@ -117,7 +137,7 @@ export async function startRegistryWatcher(opts: RegistryWatcherOptions): Promis
     if (stopped) return;
     const previous = chains.get(entry.key) ?? Promise.resolve();
     const next = previous
-      .then(() => apply(entry))
+      .then(() => slot(() => apply(entry)))
       .catch((err: unknown) => logger.error({ err, key: entry.key }, "registry entry not applied"))
       .finally(() => {
         if (chains.get(entry.key) === next) chains.delete(entry.key);

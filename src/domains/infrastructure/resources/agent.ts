@@ -4,7 +4,8 @@ import type { ResourceRef } from "../../../kernel/resource/types.js";
 import { componentIdSchema, slugSchema } from "../../../platform/fabric/contract.js";
 import { agents } from "../infrastructure.schema.js";
 import { membersRead, operatorsWriteAdminsDestroy, systemOnly } from "./policies.js";
-import { pollerResource, seen } from "./poller.js";
+import { seen } from "./heartbeat.js";
+import { pollerResource } from "./poller.js";
 
 const REGISTERED = [
   "component_id",

@@ -6,6 +6,7 @@ import type { Change } from "../../../kernel/resource/types.js";
 import { componentIdSchema, slugSchema } from "../../../platform/fabric/contract.js";
 import { pollers, type PollerIntent } from "../infrastructure.schema.js";
 import { writeControl } from "./control.js";
+import { seen } from "./heartbeat.js";
 import { membersRead, operatorsWriteAdminsDestroy, systemOnly } from "./policies.js";
 
 /** Operator actions take an optional reason, kept as the status reason. */
@@ -18,16 +19,6 @@ function intent(mode: PollerIntent, verb: string): Change {
     return { ...values, intent: mode, status_reason: reason ?? `${verb} by an operator` };
   };
 }
-
-/** A heartbeat applied by core: when core saw it (the sweep's clock) and, once, the first sighting. */
-export const seen: Change = (values, ctx) => {
-  const now = new Date();
-  return {
-    ...values,
-    last_seen_at: now,
-    ...(ctx.record?.first_seen === null || ctx.record === undefined ? { first_seen: now } : {}),
-  };
-};
 
 const REGISTERED = [
   "component_id",
