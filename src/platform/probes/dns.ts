@@ -1,4 +1,5 @@
 import { Resolver } from "node:dns/promises";
+import { assertNever } from "../../lib/errors.js";
 import { abortText, type DnsCheck, elapsedNs, errorText, type ProbeResult } from "./types.js";
 
 /**
@@ -62,10 +63,6 @@ async function resolve(resolver: Resolver, check: DnsCheck): Promise<string[]> {
     case "TXT":
       return (await resolver.resolveTxt(check.name)).map((chunks) => chunks.join(""));
     default:
-      return assertNever(check.recordType);
+      return assertNever(check.recordType, "DNS record type");
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled record type ${String(value)}`);
 }

@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { isIP } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { abortText, elapsedNs, errorText, type HttpCheck, type ProbeResult } from "./types.js";
 
@@ -85,7 +86,11 @@ function fetchOnce(url: string, check: HttpCheck, signal: AbortSignal): Promise<
       agent: false as const,
       headers: { "user-agent": "sonde-agent", connection: "close" },
       ...(https
-        ? { ca: check.ca, rejectUnauthorized: !check.insecureSkipVerify, servername: parsed.hostname }
+        ? {
+            ca: check.ca,
+            rejectUnauthorized: !check.insecureSkipVerify,
+            ...(isIP(parsed.hostname) === 0 ? { servername: parsed.hostname } : {}),
+          }
         : {}),
     };
     const req = (https ? httpsRequest : httpRequest)(parsed, options, (res: IncomingMessage) => {

@@ -22,7 +22,7 @@ interface Pinger {
   readonly flavour: "fping" | "ping";
 }
 
-interface Parsed {
+export interface Parsed {
   readonly sent: number;
   readonly received: number;
   readonly avgMs: number | undefined;
@@ -69,7 +69,7 @@ export function createIcmpProbe(options: IcmpProbeOptions = {}): Probe<IcmpCheck
         error,
       };
     }
-    const parsed = parse(pinger.flavour, output);
+    const parsed = parsePingOutput(pinger.flavour, output);
     if (parsed === undefined) {
       const firstLine = output.trim().split("\n")[0] ?? "";
       return unavailable(`${pinger.path}: ${firstLine || failure || "no output"}`);
@@ -130,7 +130,8 @@ function run(
   });
 }
 
-function parse(flavour: Pinger["flavour"], output: string): Parsed | undefined {
+/** Reads the summary fping or ping prints; undefined when there is none (the binary could not send). */
+export function parsePingOutput(flavour: "fping" | "ping", output: string): Parsed | undefined {
   if (flavour === "fping") {
     // "127.0.0.1 : xmt/rcv/%loss = 3/3/0%, min/avg/max = 0.03/0.04/0.05"
     const m = /xmt\/rcv\/%loss = (\d+)\/(\d+)\/[\d.]+%(?:, min\/avg\/max = [\d.]+\/([\d.]+)\/)?/.exec(output);

@@ -1,6 +1,6 @@
 export { dnsProbe } from "./dns.js";
 export { httpProbe } from "./http.js";
-export { createIcmpProbe, type IcmpProbeOptions } from "./icmp.js";
+export { createIcmpProbe, type IcmpProbeOptions, parsePingOutput } from "./icmp.js";
 export { type CheckRequest, parseCheck, splitHostPort } from "./parse.js";
 export {
   type CheckRunner,
