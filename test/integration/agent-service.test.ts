@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentClient, type AgentClient } from "../../src/grpc/agent-client.js";
 import { MAX_CHUNK_BYTES } from "../../src/grpc/batch.js";
 import { grpcHealthProbe } from "../../src/grpc/health-probe.js";
-import { parseCheck } from "../../src/platform/probes/index.js";
+import { contextFor, parseCheck } from "../../src/platform/probes/index.js";
 import { type RunningAgent, startAgent } from "../../src/roles/agent.js";
 import { waitFor } from "../support/wait.js";
 
@@ -223,7 +223,7 @@ describe("agent health and graceful stop", () => {
           serviceType: "grpc",
           details: JSON.stringify({ address: agent.address, service }),
         });
-        const result = await grpcHealthProbe(check as never, AbortSignal.timeout(5_000));
+        const result = await grpcHealthProbe(check as never, contextFor(AbortSignal.timeout(5_000)));
         expect(result.available).toBe(true);
       }
     } finally {
@@ -246,7 +246,7 @@ describe("agent health and graceful stop", () => {
       await waitFor(() => held.length > 0, 5_000, "the check to connect");
       await agent.stop();
       const answer = await running;
-      expect(answer.results[0]).toMatchObject({ available: false, error: "timed out" });
+      expect(answer.results[0]).toMatchObject({ available: false, error: "timed out after 400 ms" });
       const after = createAgentClient({ address: agent.address, insecure: true, timeoutMs: 2_000 });
       try {
         await expect(

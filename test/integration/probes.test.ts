@@ -8,6 +8,8 @@ import { healthRoutes } from "../../src/grpc/health-service.js";
 import { grpcHealthProbe } from "../../src/grpc/health-probe.js";
 import {
   type Check,
+  type CheckContext,
+  contextFor,
   createCheckRunner,
   createIcmpProbe,
   dnsProbe,
@@ -19,7 +21,7 @@ import {
 import { startDnsServer, type TestDnsServer } from "../support/dns-server.js";
 import { makeTestPki, type TestPki } from "../support/test-certs.js";
 
-const signal = () => AbortSignal.timeout(5_000);
+const signal = () => contextFor(AbortSignal.timeout(5_000));
 const portOf = (server: { address(): AddressInfo | string | null }) => (server.address() as AddressInfo).port;
 const close = (server: { close(cb: () => void): unknown }) =>
   new Promise<void>((resolve) => server.close(() => resolve()));
@@ -31,8 +33,8 @@ const listen = async <S extends { listen(port: number, host: string, cb: () => v
 };
 const http = (details: Record<string, unknown>) =>
   parseCheck({ serviceType: "http", details: JSON.stringify(details) });
-const run = (check: Check, probe: (c: never, s: AbortSignal) => Promise<ProbeResult>) =>
-  (probe as (c: Check, s: AbortSignal) => Promise<ProbeResult>)(check, signal());
+const run = (check: Check, probe: (c: never, s: CheckContext) => Promise<ProbeResult>) =>
+  (probe as (c: Check, s: CheckContext) => Promise<ProbeResult>)(check, signal());
 
 let pki: TestPki;
 beforeAll(() => {
@@ -70,7 +72,7 @@ describe("TCP probe", () => {
   it("reports an already aborted check as unavailable without connecting", async () => {
     const result = await tcpProbe(
       { kind: "port", host: "127.0.0.1", port: portOf(server) },
-      AbortSignal.abort(),
+      contextFor(AbortSignal.abort()),
     );
     expect(result.available).toBe(false);
   });
@@ -148,7 +150,7 @@ describe("HTTP probe", () => {
     });
     const result = await runner.runOne({ check, timeoutMs: 200 });
     expect(result.available).toBe(false);
-    expect(result.error).toBe("timed out");
+    expect(result.error).toBe("timed out after 200 ms");
     expect(result.responseTimeNs).toBeGreaterThanOrEqual(190_000_000);
   });
 });

@@ -2,7 +2,8 @@ import { execFile } from "node:child_process";
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { delimiter, isAbsolute, join } from "node:path";
-import { abortText, elapsedNs, errorText, type IcmpCheck, type Probe, type ProbeResult } from "./types.js";
+import type { CheckContext } from "./context.js";
+import { elapsedNs, errorText, type IcmpCheck, type Probe, type ProbeResult } from "./types.js";
 
 /**
  * ICMP echo through the system's `fping` or `ping`: Node has no raw sockets without a native addon.
@@ -31,7 +32,7 @@ export interface Parsed {
 export function createIcmpProbe(options: IcmpProbeOptions = {}): Probe<IcmpCheck> {
   const candidates = options.candidates ?? DEFAULT_CANDIDATES;
   let detected: Promise<Pinger | undefined> | undefined;
-  return async (check, signal) => {
+  return async (check, context) => {
     const start = process.hrtime.bigint();
     detected ??= detect(candidates);
     const pinger = await detected;
@@ -52,9 +53,9 @@ export function createIcmpProbe(options: IcmpProbeOptions = {}): Probe<IcmpCheck
       };
     };
     if (pinger === undefined) return unavailable(`none of ${candidates.join(", ")} found`);
-    const { output, failure } = await run(pinger, check, signal);
-    if (signal.aborted) {
-      const error = abortText(signal);
+    const { output, failure } = await run(pinger, check, context.signal);
+    if (context.aborted) {
+      const error = context.reason ?? "aborted";
       const responseTimeNs = elapsedNs(start);
       return {
         available: false,

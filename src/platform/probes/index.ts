@@ -1,3 +1,4 @@
+export { CheckAbort, type CheckContext, contextFor } from "./context.js";
 export { dnsProbe } from "./dns.js";
 export { httpProbe } from "./http.js";
 export { createIcmpProbe, type IcmpProbeOptions, parsePingOutput } from "./icmp.js";
