@@ -2,7 +2,6 @@ import { execFile } from "node:child_process";
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { delimiter, isAbsolute, join } from "node:path";
-import type { CheckContext } from "./context.js";
 import { elapsedNs, errorText, type IcmpCheck, type Probe, type ProbeResult } from "./types.js";
 
 /**
