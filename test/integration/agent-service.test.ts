@@ -3,7 +3,11 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentClient, type AgentClient } from "../../src/grpc/agent-client.js";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { MAX_CHUNK_BYTES } from "../../src/grpc/batch.js";
+import { Health, HealthCheckResponse_ServingStatus } from "../../src/grpc/gen/grpc/health/v1/health_pb.js";
+import { AgentService } from "../../src/grpc/gen/monitoring/monitoring_pb.js";
 import { grpcHealthProbe } from "../../src/grpc/health-probe.js";
 import { contextFor, parseCheck } from "../../src/platform/probes/index.js";
 import { type RunningAgent, startAgent } from "../../src/roles/agent.js";
@@ -172,9 +176,6 @@ describe("monitoring.AgentService over loopback gRPC", () => {
       details: `127.0.0.1:${open.port}`,
     }));
     const sizes: number[] = [];
-    const { createClient } = await import("@connectrpc/connect");
-    const { createGrpcTransport } = await import("@connectrpc/connect-node");
-    const { AgentService } = await import("../../src/grpc/gen/monitoring/monitoring_pb.js");
     const raw = createClient(AgentService, createGrpcTransport({ baseUrl: `http://${agent.address}` }));
     const chunks = [];
     for await (const chunk of raw.streamResults({ details: JSON.stringify({ checks }) })) {
@@ -229,6 +230,24 @@ describe("agent health and graceful stop", () => {
     } finally {
       await agent.stop();
     }
+  });
+
+  it("ends a health Watch promptly when the agent stops", async () => {
+    const agent = await startAgent({ listen: "127.0.0.1:0", agentId: "agent-w", insecure: true, logger });
+    const health = createClient(Health, createGrpcTransport({ baseUrl: `http://${agent.address}` }));
+    const statuses: string[] = [];
+    const watching = (async () => {
+      for await (const update of health.watch({ service: "monitoring.AgentService" })) {
+        statuses.push(HealthCheckResponse_ServingStatus[update.status] ?? "?");
+      }
+    })().catch(() => undefined);
+    await waitFor(() => statuses.length > 0, 5_000, "the first health update");
+    expect(statuses[0]).toBe("SERVING");
+    const t0 = Date.now();
+    await agent.stop();
+    await watching;
+    // The drain allows 5 s for running calls; a Watch must not hold the stop that long.
+    expect(Date.now() - t0).toBeLessThan(4_000);
   });
 
   it("lets a running call finish on stop, then refuses new connections", async () => {

@@ -65,6 +65,8 @@ describe("parseCheck", () => {
     ["port", "10.0.0.1", "details must be"],
     ["port", "10.0.0.1:70000", "details must be"],
     ["icmp", "rm -rf /", "host name or IP address"],
+    ["icmp", "-f", "host name or IP address"],
+    ["icmp", JSON.stringify({ host: "--help" }), "host name or IP address"],
     ["http", "ftp://example.test/", "http or https"],
     ["http", JSON.stringify({ url: "http://x.test", body_regex: "(" }), "not a valid regular expression"],
     ["http", JSON.stringify({ url: "http://x.test", surprise: 1 }), "surprise"],
