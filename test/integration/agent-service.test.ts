@@ -118,6 +118,7 @@ describe("monitoring.AgentService over loopback gRPC", () => {
     const bad = await rejection(client.getStatus({ serviceType: "port", details: "no-port-here" }));
     expect(bad.code).toBe(Code.InvalidArgument);
     expect(bad.rawMessage).toContain('details must be "host:port"');
+    expect(bad.metadata.get("sonde-error-code")).toBe("SONDE_VALIDATION_FAILED");
     const unknown = await rejection(client.getStatus({ serviceType: "telepathy", details: "x" }));
     expect(unknown.code).toBe(Code.InvalidArgument);
     expect(unknown.rawMessage).toContain("unknown service_type");
@@ -166,6 +167,7 @@ describe("monitoring.AgentService over loopback gRPC", () => {
     const err = await rejection(client.getResults({ checks }));
     expect(err.code).toBe(Code.ResourceExhausted);
     expect(err.rawMessage).toContain("larger than this agent's maximum of 5000");
+    expect(err.metadata.get("sonde-error-code")).toBe("SONDE_PAYLOAD_TOO_LARGE");
   });
 
   it("StreamResults splits a large batch into chunks of at most 1 MiB and the client reassembles them", async () => {
