@@ -8,6 +8,7 @@ import { healthRoutes } from "../../src/grpc/health-service.js";
 import { grpcHealthProbe } from "../../src/grpc/health-probe.js";
 import {
   type Check,
+  CheckAbort,
   type CheckContext,
   contextFor,
   createCheckRunner,
@@ -67,6 +68,16 @@ describe("TCP probe", () => {
     const result = await tcpProbe({ kind: "port", host: "127.0.0.1", port }, signal());
     expect(result.available).toBe(false);
     expect(result.error).toContain("ECONNREFUSED");
+  });
+
+  it("gives up a connect in flight when the check is aborted (its timeout)", async () => {
+    const context = new CheckAbort();
+    const pending = tcpProbe({ kind: "port", host: "127.0.0.1", port: portOf(server) }, context);
+    // The handshake needs the event loop; the abort lands first.
+    context.abort("timed out after 1 ms");
+    const result = await pending;
+    expect(result).toMatchObject({ available: false, error: "timed out after 1 ms" });
+    expect(context.signal.aborted).toBe(true);
   });
 
   it("reports an already aborted check as unavailable without connecting", async () => {
