@@ -10,6 +10,18 @@ import { runMigrate } from "./migrate.js";
 import { registerNatsConfigCommand } from "./nats-config.js";
 import { positiveInt } from "./options.js";
 import { runRoles } from "./run-roles.js";
+import { runAgent } from "./run-agent.js";
+
+interface AgentCommandOptions {
+  readonly listen?: string;
+  readonly agentId?: string;
+  readonly tlsCa?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly insecure: boolean;
+  readonly concurrency?: number;
+  readonly maxBatch?: number;
+}
 
 /** Exit codes: 0 ok, 1 failure at run time, 2 bad usage, 78 bad configuration (sysexits EX_CONFIG). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;
@@ -54,7 +66,39 @@ function program(): Command {
   roleCommand("start", ["core", "poller", "agent"], "run every role in one process (embedded defaults)");
   roleCommand("core", ["core"], "run the core role: APIs, scheduler, result processing (needs the database)");
   roleCommand("poller", ["poller"], "run a poller: takes dispatched work for its partition (needs NATS_URL)");
-  roleCommand("agent", ["agent"], "run an agent: executes checks inside a customer network (needs NATS_URL)");
+  const agent = root
+    .command("agent")
+    .description(
+      "run an agent: executes checks inside a customer network (needs NATS_URL; with --listen, serves monitoring.AgentService over gRPC instead)",
+    )
+    .option(
+      "--listen <host:port>",
+      "serve monitoring.AgentService (gRPC) here; needs TLS files or --insecure",
+    )
+    .option("--agent-id <id>", "the agent's id in responses (default: SONDE_NODE_NAME)")
+    .option("--tls-ca <file>", "PEM CA that client (poller) certificates must chain to")
+    .option("--tls-cert <file>", "PEM server certificate")
+    .option("--tls-key <file>", "PEM server private key")
+    .option("--insecure", "serve plaintext gRPC without client authentication (a warning is logged)", false)
+    .option("--concurrency <n>", "checks in flight at once", positiveInt)
+    .option("--max-batch <n>", "checks a GetResults/StreamResults batch may hold", positiveInt);
+  agent.action(async (opts: AgentCommandOptions) => {
+    if (opts.listen === undefined) {
+      if (opts.insecure || opts.tlsCa || opts.tlsCert || opts.tlsKey) {
+        agent.error("error: --insecure and --tls-* only apply with --listen", { exitCode: EXIT.usage });
+      }
+      const config = configOrExit();
+      await runRoles(["agent"], config, loggerFor(config, "sonde-agent"));
+      return;
+    }
+    // The gRPC agent keeps no secret: never create one in its data directory.
+    const config = configOrExit({ createSecret: false });
+    await runAgent(
+      { ...opts, listen: opts.listen, agentId: opts.agentId ?? config.SONDE_NODE_NAME },
+      loggerFor(config, "sonde-agent"),
+      config.SONDE_SHUTDOWN_TIMEOUT_MS,
+    );
+  });
 
   const migrate = root
     .command("migrate")

@@ -1,7 +1,7 @@
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import {
-  abortText,
+  type CheckContext,
   elapsedNs,
   errorText,
   type GrpcHealthCheck,
@@ -15,7 +15,7 @@ import { Health, HealthCheckResponse_ServingStatus } from "./gen/grpc/health/v1/
  * it; the agent adds it to the platform probes (./probes.ts). Each check opens its own HTTP/2
  * connection and closes it afterwards, like a TCP check.
  */
-export async function grpcHealthProbe(check: GrpcHealthCheck, signal: AbortSignal): Promise<ProbeResult> {
+export async function grpcHealthProbe(check: GrpcHealthCheck, context: CheckContext): Promise<ProbeResult> {
   const start = process.hrtime.bigint();
   const base = { address: check.address, service: check.service };
   const baseUrl = `${check.tls ? "https" : "http"}://${check.address}`;
@@ -26,7 +26,7 @@ export async function grpcHealthProbe(check: GrpcHealthCheck, signal: AbortSigna
   );
   try {
     const client = createClient(Health, createGrpcTransport({ baseUrl, sessionManager: sessions }));
-    const response = await client.check({ service: check.service }, { signal });
+    const response = await client.check({ service: check.service }, { signal: context.signal });
     const status = HealthCheckResponse_ServingStatus[response.status] ?? String(response.status);
     const available = response.status === HealthCheckResponse_ServingStatus.SERVING;
     const error = available ? undefined : `status ${status}`;
@@ -38,7 +38,7 @@ export async function grpcHealthProbe(check: GrpcHealthCheck, signal: AbortSigna
       ...(error === undefined ? {} : { error }),
     };
   } catch (err) {
-    const error = signal.aborted ? abortText(signal) : errorText(err);
+    const error = context.aborted ? (context.reason ?? "aborted") : errorText(err);
     const responseTimeNs = elapsedNs(start);
     return {
       available: false,

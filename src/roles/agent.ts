@@ -18,7 +18,7 @@ export interface AgentOptions {
   readonly tls?: ServerTlsOptions;
   /** Serve plaintext without TLS; required to be explicit. */
   readonly insecure?: boolean;
-  /** Checks in flight at once (default 1000). */
+  /** Checks in flight at once (default 256). */
   readonly concurrency?: number;
   /** Checks in one GetResults/StreamResults batch (default 10,000). */
   readonly maxBatchChecks?: number;
@@ -36,7 +36,7 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-export const AGENT_DEFAULTS = { concurrency: 1000, maxBatchChecks: 10_000, checkTimeoutMs: 5_000 } as const;
+export const AGENT_DEFAULTS = { concurrency: 256, maxBatchChecks: 10_000, checkTimeoutMs: 5_000 } as const;
 
 /** Batch entries are at most ~4.3 kB of JSON each; requests are bounded accordingly. */
 const BYTES_PER_BATCH_ENTRY = 4_400;

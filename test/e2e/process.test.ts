@@ -201,7 +201,7 @@ describe("sonde start (all roles, embedded)", () => {
     const up = start(["migrate"], { SONDE_DATA_DIR: dataDir });
     expect(await up.exited()).toBe(0);
     expect(up.logs.map((l) => l.msg)).toContain(
-      "migrations: applied 0000_core_instances, 0001_kernel, 0002_kernel_rls, 0003_encryption_keys, 0004_identity, 0005_identity_resources, 0006_drop_apikey, 0007_inventory, 0008_infrastructure",
+      "migrations: applied 0000_core_instances, 0001_kernel, 0002_kernel_rls, 0003_encryption_keys, 0004_identity, 0005_identity_resources, 0006_drop_apikey, 0007_inventory, 0008_infrastructure, 0009_checker_schedule",
     );
     const status = start(["migrate", "status"], { SONDE_DATA_DIR: dataDir });
     expect(await status.exited()).toBe(0);
@@ -211,9 +211,9 @@ describe("sonde start (all roles, embedded)", () => {
     const after = start(["migrate", "status"], { SONDE_DATA_DIR: dataDir });
     expect(await after.exited()).toBe(0);
     const lines = after.logs.map((l) => l.msg).join("\n");
-    expect(lines).toMatch(/^applied\t0006_drop_apikey\t\d{4}-/m);
-    expect(lines).toMatch(/^pending\t0007_inventory\tpending/m);
+    expect(lines).toMatch(/^applied\t0007_inventory\t\d{4}-/m);
     expect(lines).toMatch(/^pending\t0008_infrastructure\tpending/m);
+    expect(lines).toMatch(/^pending\t0009_checker_schedule\tpending/m);
   });
 });
 

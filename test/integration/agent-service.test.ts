@@ -1,16 +1,24 @@
-import { createServer, type Server } from "node:net";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { Code, ConnectError } from "@connectrpc/connect";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentClient, type AgentClient } from "../../src/grpc/agent-client.js";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { MAX_CHUNK_BYTES } from "../../src/grpc/batch.js";
+import { Health, HealthCheckResponse_ServingStatus } from "../../src/grpc/gen/grpc/health/v1/health_pb.js";
+import { AgentService } from "../../src/grpc/gen/monitoring/monitoring_pb.js";
+import { grpcHealthProbe } from "../../src/grpc/health-probe.js";
+import { contextFor, parseCheck } from "../../src/platform/probes/index.js";
 import { type RunningAgent, startAgent } from "../../src/roles/agent.js";
+import { waitFor } from "../support/wait.js";
 
 const logger = pino({ level: "silent" });
 
 async function listener(): Promise<{ server: Server; port: number }> {
   const server = createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  // A deep accept queue: batches open hundreds of connections at once.
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 }, resolve));
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("no port");
   return { server, port: address.port };
@@ -47,7 +55,8 @@ describe("monitoring.AgentService over loopback gRPC", () => {
       insecure: true,
       logger,
       maxBatchChecks: 5000,
-      checkTimeoutMs: 2000,
+      checkTimeoutMs: 5000,
+      concurrency: 100,
     });
     client = createAgentClient({ address: agent.address, insecure: true, timeoutMs: 20_000 });
   });
@@ -109,6 +118,7 @@ describe("monitoring.AgentService over loopback gRPC", () => {
     const bad = await rejection(client.getStatus({ serviceType: "port", details: "no-port-here" }));
     expect(bad.code).toBe(Code.InvalidArgument);
     expect(bad.rawMessage).toContain('details must be "host:port"');
+    expect(bad.metadata.get("sonde-error-code")).toBe("SONDE_VALIDATION_FAILED");
     const unknown = await rejection(client.getStatus({ serviceType: "telepathy", details: "x" }));
     expect(unknown.code).toBe(Code.InvalidArgument);
     expect(unknown.rawMessage).toContain("unknown service_type");
@@ -157,6 +167,7 @@ describe("monitoring.AgentService over loopback gRPC", () => {
     const err = await rejection(client.getResults({ checks }));
     expect(err.code).toBe(Code.ResourceExhausted);
     expect(err.rawMessage).toContain("larger than this agent's maximum of 5000");
+    expect(err.metadata.get("sonde-error-code")).toBe("SONDE_PAYLOAD_TOO_LARGE");
   });
 
   it("StreamResults splits a large batch into chunks of at most 1 MiB and the client reassembles them", async () => {
@@ -167,9 +178,6 @@ describe("monitoring.AgentService over loopback gRPC", () => {
       details: `127.0.0.1:${open.port}`,
     }));
     const sizes: number[] = [];
-    const { createClient } = await import("@connectrpc/connect");
-    const { createGrpcTransport } = await import("@connectrpc/connect-node");
-    const { AgentService } = await import("../../src/grpc/gen/monitoring/monitoring_pb.js");
     const raw = createClient(AgentService, createGrpcTransport({ baseUrl: `http://${agent.address}` }));
     const chunks = [];
     for await (const chunk of raw.streamResults({ details: JSON.stringify({ checks }) })) {
@@ -186,7 +194,7 @@ describe("monitoring.AgentService over loopback gRPC", () => {
     const answer = await client.streamResults({ checks });
     expect(answer.chunks).toBeGreaterThan(1);
     expect(answer.results).toHaveLength(4000);
-    expect(answer.results.every((r) => r.available)).toBe(true);
+    expect(answer.results.filter((r) => !r.available).map((r) => r.error)).toEqual([]);
     expect(answer.results[3999]?.service_name).toBe(checks[3999]?.service_name);
   });
 
@@ -206,5 +214,72 @@ describe("monitoring.AgentService over loopback gRPC", () => {
     }));
     const err = await rejection(client.getResults({ checks }, { timeoutMs: 1 }));
     expect(err.code).toBe(Code.DeadlineExceeded);
+  });
+});
+
+describe("agent health and graceful stop", () => {
+  it("answers grpc.health.v1 for the server and monitoring.AgentService", async () => {
+    const agent = await startAgent({ listen: "127.0.0.1:0", agentId: "agent-h", insecure: true, logger });
+    try {
+      for (const service of ["", "monitoring.AgentService"]) {
+        const check = parseCheck({
+          serviceType: "grpc",
+          details: JSON.stringify({ address: agent.address, service }),
+        });
+        const result = await grpcHealthProbe(check as never, contextFor(AbortSignal.timeout(5_000)));
+        expect(result.available).toBe(true);
+      }
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it("ends a health Watch promptly when the agent stops", async () => {
+    const agent = await startAgent({ listen: "127.0.0.1:0", agentId: "agent-w", insecure: true, logger });
+    const health = createClient(Health, createGrpcTransport({ baseUrl: `http://${agent.address}` }));
+    const statuses: string[] = [];
+    const watching = (async () => {
+      for await (const update of health.watch({ service: "monitoring.AgentService" })) {
+        statuses.push(HealthCheckResponse_ServingStatus[update.status] ?? "?");
+      }
+    })().catch(() => undefined);
+    await waitFor(() => statuses.length > 0, 5_000, "the first health update");
+    expect(statuses[0]).toBe("SERVING");
+    const t0 = Date.now();
+    await agent.stop();
+    await watching;
+    // The drain allows 5 s for running calls; a Watch must not hold the stop that long.
+    expect(Date.now() - t0).toBeLessThan(4_000);
+  });
+
+  it("lets a running call finish on stop, then refuses new connections", async () => {
+    // A server that accepts and never answers holds an HTTP check until its timeout.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const agent = await startAgent({ listen: "127.0.0.1:0", agentId: "agent-s", insecure: true, logger });
+    const client = createAgentClient({ address: agent.address, insecure: true, timeoutMs: 10_000 });
+    try {
+      const running = client.getResults({
+        checks: [{ service_type: "http", details: `http://127.0.0.1:${port}/`, timeout_ms: 400 }],
+      });
+      await waitFor(() => held.length > 0, 5_000, "the check to connect");
+      await agent.stop();
+      const answer = await running;
+      expect(answer.results[0]).toMatchObject({ available: false, error: "timed out after 400 ms" });
+      const after = createAgentClient({ address: agent.address, insecure: true, timeoutMs: 2_000 });
+      try {
+        await expect(
+          after.getStatus({ serviceType: "port", details: `127.0.0.1:${port}` }),
+        ).rejects.toThrow();
+      } finally {
+        after.close();
+      }
+    } finally {
+      client.close();
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });

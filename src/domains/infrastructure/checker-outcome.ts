@@ -6,6 +6,11 @@ import { checkerResource } from "./resources/checker.js";
 export interface CheckOutcome {
   readonly success: boolean;
   readonly reason?: string;
+  /** The run's due time (epoch ms); a result for a due time already counted changes nothing. */
+  readonly dueMs?: number;
+  readonly responseTimeMs?: number | null;
+  /** What the agent answered (its StatusResponse message), kept as the checker's last result. */
+  readonly message?: unknown;
 }
 
 /**
@@ -26,6 +31,9 @@ export async function recordCheckerOutcome(
     arguments: {
       success: outcome.success,
       ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+      ...(outcome.dueMs !== undefined ? { due_ms: outcome.dueMs } : {}),
+      ...(outcome.responseTimeMs !== undefined ? { response_time_ms: outcome.responseTimeMs } : {}),
+      ...(outcome.message !== undefined ? { message: outcome.message } : {}),
     },
   });
   if (counted === undefined) return kernel.get(resource, ctx, id);

@@ -1,5 +1,15 @@
 import { sql } from "drizzle-orm";
-import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { tenants } from "../../kernel/kernel.schema.js";
 
 /**
@@ -127,7 +137,24 @@ export const checkers = pgTable(
     last_success_at: timestamp("last_success_at", { withTimezone: true }),
     last_failure_at: timestamp("last_failure_at", { withTimezone: true }),
     reason: text("reason"),
+    /** What the agent checks, as monitoring.AgentService's StatusRequest.details (`host:port`, an IP, JSON). */
+    details: text("details").notNull().default(""),
+    port: integer("port").notNull().default(0),
+    interval_seconds: integer("interval_seconds").notNull().default(60),
+    timeout_ms: integer("timeout_ms").notNull().default(5000),
+    /** When the next run is due; null: at once (a new checker). */
+    next_run_at: timestamp("next_run_at", { withTimezone: true }),
+    last_dispatched_at: timestamp("last_dispatched_at", { withTimezone: true }),
+    /** The due time of the last result counted: an older or repeated result changes nothing. */
+    last_result_due_at: timestamp("last_result_due_at", { withTimezone: true }),
+    last_response_time_ms: doublePrecision("last_response_time_ms"),
+    /** The agent's last answer (its StatusResponse message, parsed), for operators. */
+    last_result: jsonb("last_result"),
     created_at: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex("checkers_agent_name").on(t.tenant_id, t.agent_id, t.name)],
+  (t) => [
+    uniqueIndex("checkers_agent_name").on(t.tenant_id, t.agent_id, t.name),
+    // The scheduler's claim: due checkers of a tenant, earliest first.
+    index("checkers_due").on(t.tenant_id, t.next_run_at),
+  ],
 );

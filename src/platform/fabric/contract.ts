@@ -68,6 +68,8 @@ export const workItemSchema = z.object({
   port: z.number().int().min(0).max(65535).default(0),
   timeout_ms: z.number().int().positive().max(300_000).default(5_000),
   attempt: z.number().int().min(1).default(1),
+  /** Run by this agent of the partition (a checker belongs to one); absent: any agent able to. */
+  agent_id: componentIdSchema.optional(),
 });
 export type WorkItem = z.infer<typeof workItemSchema>;
 

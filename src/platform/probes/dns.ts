@@ -1,12 +1,14 @@
 import { Resolver } from "node:dns/promises";
-import { abortText, type DnsCheck, elapsedNs, errorText, type ProbeResult } from "./types.js";
+import { assertNever } from "../../lib/errors.js";
+import type { CheckContext } from "./context.js";
+import { type DnsCheck, elapsedNs, errorText, type ProbeResult } from "./types.js";
 
 /**
  * DNS: resolves `name` as `recordType` (through `server` when given) and is available when there is
  * at least one answer and, if `expect` is set, one answer equals it. Answers are reported as strings
  * (MX as `priority exchange`, TXT chunks joined) so that `expect` compares like for like.
  */
-export async function dnsProbe(check: DnsCheck, signal: AbortSignal): Promise<ProbeResult> {
+export async function dnsProbe(check: DnsCheck, context: CheckContext): Promise<ProbeResult> {
   const start = process.hrtime.bigint();
   const resolver = new Resolver({ tries: 1 });
   const base = {
@@ -15,7 +17,7 @@ export async function dnsProbe(check: DnsCheck, signal: AbortSignal): Promise<Pr
     ...(check.server ? { server: check.server } : {}),
   };
   const onAbort = () => resolver.cancel();
-  signal.addEventListener("abort", onAbort, { once: true });
+  context.onAbort(onAbort);
   try {
     if (check.server !== undefined) resolver.setServers([check.server]);
     const answers = await resolve(resolver, check);
@@ -34,7 +36,7 @@ export async function dnsProbe(check: DnsCheck, signal: AbortSignal): Promise<Pr
       ...(error === undefined ? {} : { error }),
     };
   } catch (err) {
-    const error = signal.aborted ? abortText(signal) : errorText(err);
+    const error = context.aborted ? (context.reason ?? "aborted") : errorText(err);
     const responseTimeNs = elapsedNs(start);
     return {
       available: false,
@@ -43,7 +45,7 @@ export async function dnsProbe(check: DnsCheck, signal: AbortSignal): Promise<Pr
       error,
     };
   } finally {
-    signal.removeEventListener("abort", onAbort);
+    context.onAbort(undefined);
   }
 }
 
@@ -62,10 +64,6 @@ async function resolve(resolver: Resolver, check: DnsCheck): Promise<string[]> {
     case "TXT":
       return (await resolver.resolveTxt(check.name)).map((chunks) => chunks.join(""));
     default:
-      return assertNever(check.recordType);
+      return assertNever(check.recordType, "DNS record type");
   }
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unhandled record type ${String(value)}`);
 }

@@ -1,7 +1,9 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { isIP } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { abortText, elapsedNs, errorText, type HttpCheck, type ProbeResult } from "./types.js";
+import type { CheckContext } from "./context.js";
+import { elapsedNs, errorText, type HttpCheck, type ProbeResult } from "./types.js";
 
 /** How much of a body is read for `bodyContains`/`bodyRegex`; the rest is not looked at. */
 const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -20,7 +22,7 @@ interface Response {
  * expected) and the body matches. Redirects are not followed unless asked, so a 301 to a login page
  * is reported as a 301. For https the server certificate's days to expiry are reported too.
  */
-export async function httpProbe(check: HttpCheck, signal: AbortSignal): Promise<ProbeResult> {
+export async function httpProbe(check: HttpCheck, context: CheckContext): Promise<ProbeResult> {
   const start = process.hrtime.bigint();
   const base = { url: check.url };
   const fail = (error: string, extra: Record<string, unknown> = {}): ProbeResult => {
@@ -36,14 +38,14 @@ export async function httpProbe(check: HttpCheck, signal: AbortSignal): Promise<
   let response: Response;
   try {
     for (let hops = 0; ; hops++) {
-      response = await fetchOnce(url, check, signal);
+      response = await fetchOnce(url, check, context.signal);
       const redirect = response.status >= 300 && response.status < 400 && response.location !== undefined;
       if (!redirect || !check.followRedirects) break;
       if (hops >= MAX_REDIRECTS) return fail(`more than ${MAX_REDIRECTS} redirects`);
       url = new URL(response.location ?? "", url).toString();
     }
   } catch (err) {
-    return fail(signal.aborted ? abortText(signal) : errorText(err));
+    return fail(context.aborted ? (context.reason ?? "aborted") : errorText(err));
   }
   const extra = {
     status: response.status,
@@ -85,7 +87,11 @@ function fetchOnce(url: string, check: HttpCheck, signal: AbortSignal): Promise<
       agent: false as const,
       headers: { "user-agent": "sonde-agent", connection: "close" },
       ...(https
-        ? { ca: check.ca, rejectUnauthorized: !check.insecureSkipVerify, servername: parsed.hostname }
+        ? {
+            ca: check.ca,
+            rejectUnauthorized: !check.insecureSkipVerify,
+            ...(isIP(parsed.hostname) === 0 ? { servername: parsed.hostname } : {}),
+          }
         : {}),
     };
     const req = (https ? httpsRequest : httpRequest)(parsed, options, (res: IncomingMessage) => {

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { delimiter, isAbsolute, join } from "node:path";
-import { abortText, elapsedNs, errorText, type IcmpCheck, type Probe, type ProbeResult } from "./types.js";
+import { elapsedNs, errorText, type IcmpCheck, type Probe, type ProbeResult } from "./types.js";
 
 /**
  * ICMP echo through the system's `fping` or `ping`: Node has no raw sockets without a native addon.
@@ -22,7 +22,7 @@ interface Pinger {
   readonly flavour: "fping" | "ping";
 }
 
-interface Parsed {
+export interface Parsed {
   readonly sent: number;
   readonly received: number;
   readonly avgMs: number | undefined;
@@ -31,7 +31,7 @@ interface Parsed {
 export function createIcmpProbe(options: IcmpProbeOptions = {}): Probe<IcmpCheck> {
   const candidates = options.candidates ?? DEFAULT_CANDIDATES;
   let detected: Promise<Pinger | undefined> | undefined;
-  return async (check, signal) => {
+  return async (check, context) => {
     const start = process.hrtime.bigint();
     detected ??= detect(candidates);
     const pinger = await detected;
@@ -52,9 +52,9 @@ export function createIcmpProbe(options: IcmpProbeOptions = {}): Probe<IcmpCheck
       };
     };
     if (pinger === undefined) return unavailable(`none of ${candidates.join(", ")} found`);
-    const { output, failure } = await run(pinger, check, signal);
-    if (signal.aborted) {
-      const error = abortText(signal);
+    const { output, failure } = await run(pinger, check, context.signal);
+    if (context.aborted) {
+      const error = context.reason ?? "aborted";
       const responseTimeNs = elapsedNs(start);
       return {
         available: false,
@@ -69,7 +69,7 @@ export function createIcmpProbe(options: IcmpProbeOptions = {}): Probe<IcmpCheck
         error,
       };
     }
-    const parsed = parse(pinger.flavour, output);
+    const parsed = parsePingOutput(pinger.flavour, output);
     if (parsed === undefined) {
       const firstLine = output.trim().split("\n")[0] ?? "";
       return unavailable(`${pinger.path}: ${firstLine || failure || "no output"}`);
@@ -130,7 +130,8 @@ function run(
   });
 }
 
-function parse(flavour: Pinger["flavour"], output: string): Parsed | undefined {
+/** Reads the summary fping or ping prints; undefined when there is none (the binary could not send). */
+export function parsePingOutput(flavour: "fping" | "ping", output: string): Parsed | undefined {
   if (flavour === "fping") {
     // "127.0.0.1 : xmt/rcv/%loss = 3/3/0%, min/avg/max = 0.03/0.04/0.05"
     const m = /xmt\/rcv\/%loss = (\d+)\/(\d+)\/[\d.]+%(?:, min\/avg\/max = [\d.]+\/([\d.]+)\/)?/.exec(output);

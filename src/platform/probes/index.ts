@@ -1,6 +1,7 @@
+export { CheckAbort, type CheckContext, contextFor } from "./context.js";
 export { dnsProbe } from "./dns.js";
 export { httpProbe } from "./http.js";
-export { createIcmpProbe, type IcmpProbeOptions } from "./icmp.js";
+export { createIcmpProbe, type IcmpProbeOptions, parsePingOutput } from "./icmp.js";
 export { type CheckRequest, parseCheck, splitHostPort } from "./parse.js";
 export {
   type CheckRunner,

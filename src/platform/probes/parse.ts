@@ -14,11 +14,12 @@ export interface CheckRequest {
 }
 
 const MAX_DETAILS = 4096;
+// No leading "-": the host becomes an argument of fping/ping, and must never read as an option.
 const hostSchema = z
   .string()
   .min(1)
   .max(253)
-  .regex(/^[A-Za-z0-9_.:%-]+$/, "not a host name or IP address");
+  .regex(/^[A-Za-z0-9_.:%][A-Za-z0-9_.:%-]*$/, "not a host name or IP address");
 
 const httpDetails = z.strictObject({
   url: z.string().min(1).max(2048),

@@ -1,4 +1,5 @@
 import { SondeError } from "../../lib/errors.js";
+import { CheckAbort } from "./context.js";
 import {
   type Check,
   type CheckKind,
@@ -64,14 +65,11 @@ export function createCheckRunner(options: CheckRunnerOptions): CheckRunner {
       const error = `no probe for ${scheduled.check.kind} checks in this agent`;
       return { available: false, responseTimeNs: 0, message: { available: false, error }, error };
     }
-    const controller = new AbortController();
+    const context = new CheckAbort();
     const timeoutMs = scheduled.timeoutMs ?? options.defaultTimeoutMs;
-    const timer = setTimeout(
-      () => controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, "TimeoutError")),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => context.abort(`timed out after ${timeoutMs} ms`), timeoutMs);
     try {
-      return await probe(scheduled.check, controller.signal);
+      return await probe(scheduled.check, context);
     } catch (err) {
       // A probe bug, not a check failure; still a result so that one bad check cannot sink a batch.
       const error = `probe failed: ${errorText(err)}`;
@@ -98,7 +96,20 @@ export function createCheckRunner(options: CheckRunnerOptions): CheckRunner {
 
   return {
     runOne,
-    run: (checks) => Promise.all(checks.map(runOne)),
+    // A pool of workers per batch rather than one pending promise per check: a batch of 10,000 then
+    // holds `concurrency` promises, not 10,000, and a freed slot goes straight to the next check.
+    async run(checks) {
+      const results = new Array<ProbeResult>(checks.length);
+      let next = 0;
+      const worker = async () => {
+        while (next < checks.length) {
+          const index = next++;
+          results[index] = await runOne(checks[index] as ScheduledCheck);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(options.concurrency, checks.length) }, worker));
+      return results;
+    },
     supports: (kind) => options.probes[kind] !== undefined,
   };
 }

@@ -1,3 +1,5 @@
+import type { CheckContext } from "./context.js";
+
 /**
  * Terminology:
  * - check: one thing an agent is asked to look at (a TCP port, an URL, a DNS name, a host to ping, a
@@ -71,8 +73,8 @@ export interface ProbeResult {
   readonly error?: string;
 }
 
-/** Runs one kind of check; honours `signal` (the per-check timeout) and never rejects. */
-export type Probe<C extends Check> = (check: C, signal: AbortSignal) => Promise<ProbeResult>;
+/** Runs one kind of check; honours the context's abort (the per-check timeout) and never rejects. */
+export type Probe<C extends Check> = (check: C, context: CheckContext) => Promise<ProbeResult>;
 
 export type ProbeSet = { readonly [K in CheckKind]?: Probe<Extract<Check, { kind: K }>> };
 
@@ -87,11 +89,4 @@ export function errorText(err: unknown): string {
     return code !== undefined && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
   }
   return String(err);
-}
-
-/** The reason an aborted probe gives: the per-check timeout, or whatever else aborted it. */
-export function abortText(signal: AbortSignal): string {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error && reason.name === "TimeoutError") return "timed out";
-  return reason instanceof Error ? reason.message : "aborted";
 }

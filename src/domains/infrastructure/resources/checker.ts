@@ -8,7 +8,18 @@ import { membersRead, operatorsWriteAdminsDestroy, systemOnly } from "./policies
 const outcomeArguments = z.object({
   success: z.boolean(),
   reason: z.string().max(1000).optional(),
+  /** The run's due time (epoch ms): a result for a due time already counted changes nothing. */
+  due_ms: z.number().int().nonnegative().optional(),
+  response_time_ms: z.number().nonnegative().nullable().optional(),
+  message: z.unknown().optional(),
 });
+
+/** The due time already counted, in epoch ms (-1: none). */
+function countedDue(record: Readonly<Record<string, unknown>> | undefined): number {
+  const v = record?.last_result_due_at;
+  if (v === null || v === undefined) return -1;
+  return v instanceof Date ? v.getTime() : Date.parse(String(v));
+}
 
 /**
  * One check result moves the counters: a success clears the failure streak, a failure extends it.
@@ -17,12 +28,30 @@ const outcomeArguments = z.object({
  */
 const countOutcome: Change = (values, ctx) => {
   const now = new Date();
+  const due = typeof ctx.arguments.due_ms === "number" ? ctx.arguments.due_ms : undefined;
+  // A result delivered twice, or one that arrives after a later run's: already counted.
+  if (due !== undefined && due <= countedDue(ctx.record)) return values;
+  const seen = {
+    ...(due === undefined ? {} : { last_result_due_at: new Date(due) }),
+    ...("response_time_ms" in ctx.arguments
+      ? { last_response_time_ms: (ctx.arguments.response_time_ms as number | null | undefined) ?? null }
+      : {}),
+    ...("message" in ctx.arguments
+      ? {
+          last_result: {
+            available: ctx.arguments.success === true,
+            message: ctx.arguments.message ?? null,
+            at: now.toISOString(),
+          },
+        }
+      : {}),
+  };
   if (ctx.arguments.success === true) {
-    return { ...values, consecutive_failures: 0, last_success_at: now, reason: null };
+    return { ...values, ...seen, consecutive_failures: 0, last_success_at: now, reason: null };
   }
   const failures = Number(ctx.record?.consecutive_failures ?? 0) + 1;
   const reason = typeof ctx.arguments.reason === "string" ? ctx.arguments.reason : "check failed";
-  return { ...values, consecutive_failures: failures, last_failure_at: now, reason };
+  return { ...values, ...seen, consecutive_failures: failures, last_failure_at: now, reason };
 };
 
 /**
@@ -38,6 +67,10 @@ export const checkerResource = defineResource({
     name: { schema: z.string().trim().min(1).max(200) },
     check_type: { schema: z.string().regex(/^[a-z0-9_.-]{1,64}$/, "use a-z, 0-9, '_', '.' and '-'") },
     failure_threshold: { schema: z.number().int().min(1).max(100) },
+    details: { schema: z.string().max(4096) },
+    port: { schema: z.number().int().min(0).max(65535) },
+    interval_seconds: { schema: z.number().int().min(1).max(86_400) },
+    timeout_ms: { schema: z.number().int().min(100).max(300_000) },
   },
   identities: { agent_name: ["agent_id", "name"] },
   relationships: {
@@ -47,10 +80,22 @@ export const checkerResource = defineResource({
     read: { type: "read" },
     create: {
       type: "create",
-      accept: ["agent_id", "name", "check_type", "failure_threshold"],
+      accept: [
+        "agent_id",
+        "name",
+        "check_type",
+        "failure_threshold",
+        "details",
+        "port",
+        "interval_seconds",
+        "timeout_ms",
+      ],
       require: ["agent_id", "name", "check_type"],
     },
-    update: { type: "update", accept: ["name", "check_type", "failure_threshold"] },
+    update: {
+      type: "update",
+      accept: ["name", "check_type", "failure_threshold", "details", "port", "interval_seconds", "timeout_ms"],
+    },
     destroy: { type: "destroy" },
     pause: { type: "update", route: "pause", description: "Stops scheduling the check for now." },
     resume: { type: "update", route: "resume", description: "Schedules a paused check again." },
@@ -62,6 +107,12 @@ export const checkerResource = defineResource({
       changes: [countOutcome],
       event: false,
       description: "Counts one result (system); see recordCheckerOutcome for the state flip.",
+    },
+    claim_due: {
+      type: "update",
+      bulk: true,
+      event: false,
+      description: "Claims the due checkers of a tenant for one scheduling round (system).",
     },
     mark_failing: { type: "update", event: "failing" },
     mark_passing: { type: "update", event: "passing" },
@@ -81,7 +132,7 @@ export const checkerResource = defineResource({
   },
   policies: [
     ...membersRead,
-    systemOnly("record_outcome", "mark_failing", "mark_passing"),
+    systemOnly("record_outcome", "mark_failing", "mark_passing", "claim_due"),
     ...operatorsWriteAdminsDestroy,
   ],
   eventArea: "infra",
