@@ -31,6 +31,7 @@ import { waitFor } from "../support/wait.js";
 
 const HEARTBEAT_MS = 500;
 const SOON = 20_000;
+const log = process.env.SCHED_DEBUG === "1" ? (await import("pino")).pino({ level: "debug" }) : silentLogger;
 
 interface BusTarget {
   readonly name: "memory" | "nats";
@@ -107,7 +108,7 @@ function suite(target: DatabaseTarget, busTarget: BusTarget) {
         kernel: h.kernel,
         orm: h.t.db.orm,
         bus,
-        logger: silentLogger,
+        logger: log,
         holderId,
         tickMs: 100,
         leaseTtlMs: 1_200,
@@ -177,7 +178,7 @@ function suite(target: DatabaseTarget, busTarget: BusTarget) {
             return caller.call(agentEntry, work, signal);
           },
         },
-        logger: silentLogger,
+        logger: log,
         heartbeatMs: HEARTBEAT_MS,
         registryBucket: buckets.registry,
         controlBucket: buckets.control,
@@ -191,8 +192,10 @@ function suite(target: DatabaseTarget, busTarget: BusTarget) {
         kernel: h.kernel,
         orm: h.t.db.orm,
         bus,
-        logger: silentLogger,
+        logger: log,
         durable: `sched_test_${run}`,
+        // NATS keeps every run's results a day; a new durable would read them all before this run's.
+        filterSubject: `sonde.${slug.a}.results.>`,
         onSettled: (id) => {
           for (const s of schedulers) s.settled(id);
         },

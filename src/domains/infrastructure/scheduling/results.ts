@@ -21,6 +21,8 @@ export interface CheckResultsOptions {
   readonly logger: Logger;
   /** Core instances share it, and so the results (default RESULTS_DURABLE). */
   readonly durable?: string;
+  /** Which results to take (default every tenant's, `sonde.*.results.>`). */
+  readonly filterSubject?: string;
   /** Told of every applied result, so the scheduler stops watching the run. */
   readonly onSettled?: (workId: string) => void;
 }
@@ -56,7 +58,10 @@ export class CheckResults {
       this.opts.bus,
       this.opts.durable ?? RESULTS_DURABLE,
       (result) => this.apply(result),
-      { logger: this.opts.logger, filterSubject: subjectPattern("*", "results", ">") },
+      {
+        logger: this.opts.logger,
+        filterSubject: this.opts.filterSubject ?? subjectPattern("*", "results", ">"),
+      },
     );
   }
 
