@@ -1,4 +1,5 @@
 import { authBench } from "./auth.js";
+import { dispatchBench } from "./dispatch.js";
 import { ingestBench } from "./ingest.js";
 import { kernelBench } from "./kernel.js";
 import { startupBench } from "./startup.js";
@@ -13,4 +14,5 @@ export const benchmarks: Readonly<Record<string, Benchmark>> = {
   kernel: kernelBench,
   auth: authBench,
   ingest: ingestBench,
+  dispatch: dispatchBench,
 };

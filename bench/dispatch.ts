@@ -1,0 +1,218 @@
+/**
+ * `npm run bench -- dispatch [--nats] [--seconds=N] [--runs=N] [--concurrency=N] [--pollers=N]
+ *   [--consumers=N]`
+ *
+ * Dispatch round trips core → poller → agent → core over the bus: the Dispatcher's request to the
+ * partition's queue group, a poller accepting it and handing it to the test-grade TCP AgentCaller
+ * (which connects to a loopback listener, as an agent's TCP check would), the poller publishing the
+ * WorkResult to SONDE_RESULTS, and core's consumeResults handler receiving it. A round trip is timed
+ * from dispatch() to the handler. `--concurrency` work items are kept in flight (pipelining; default
+ * 256); each run lasts `--seconds` (default 5) after a 1 s warm-up; medians over `--runs` (default 3).
+ *
+ * In-process bus by default; `--nats` uses NATS at BENCH_NATS_URL (default nats://127.0.0.1:4222),
+ * core and pollers on separate connections. Target (issue): ≥ 2,000 round trips/s through NATS.
+ */
+import { randomBytes } from "node:crypto";
+import { pino } from "pino";
+import { createBus } from "../src/platform/bus/index.js";
+import type { Bus, Consumer } from "../src/platform/bus/types.js";
+import type { WorkItem } from "../src/platform/fabric/contract.js";
+import { Dispatcher } from "../src/platform/fabric/dispatcher.js";
+import { type Poller, startPoller } from "../src/platform/fabric/poller.js";
+import { registerComponent } from "../src/platform/fabric/registration.js";
+import { consumeResults } from "../src/platform/fabric/results.js";
+import { startLoopbackTarget, TestTcpAgentCaller } from "../test/support/tcp-agent-caller.js";
+import type { Benchmark } from "./registry.js";
+import { median, percentile, report } from "./stats.js";
+
+const TARGET_ROUND_TRIPS_PER_S = 2_000;
+const logger = pino({ level: "silent" });
+
+interface Args {
+  readonly nats: boolean;
+  readonly seconds: number;
+  readonly runs: number;
+  readonly concurrency: number;
+  readonly pollers: number;
+  readonly consumers: number;
+}
+
+function parseArgs(args: readonly string[]): Args {
+  const num = (name: string, fallback: number) => {
+    const raw = args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+    const n = raw === undefined ? fallback : Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number of at least 1`);
+    return n;
+  };
+  return {
+    nats: args.includes("--nats"),
+    seconds: num("seconds", 5),
+    runs: num("runs", 3),
+    concurrency: num("concurrency", 256),
+    pollers: num("pollers", 2),
+    consumers: num("consumers", 4),
+  };
+}
+
+interface Run {
+  readonly perSecond: number;
+  readonly latenciesMs: number[];
+}
+
+export const dispatchBench: Benchmark = {
+  description: "dispatch round trips/s core → poller → agent → core, p50/p99 latency, RSS (--nats for NATS)",
+  async run(rawArgs) {
+    const args = parseArgs(rawArgs);
+    const natsUrl = process.env.BENCH_NATS_URL ?? "nats://127.0.0.1:4222";
+    const open = (name: string): Promise<Bus> =>
+      createBus({ name, logger, ...(args.nats ? { natsUrl } : {}) });
+    const coreBus = await open("bench-dispatch-core");
+    // In-process, every role must share the one bus; with NATS the pollers get their own connection.
+    const pollerBus = args.nats ? await open("bench-dispatch-pollers") : coreBus;
+    const runId = randomBytes(4).toString("hex");
+    const tenant = `bench${runId}`;
+    const partition = "p1";
+    const registryBucket = `bench_reg_${runId}`;
+    const controlBucket = `bench_ctl_${runId}`;
+    const durable = `bench_results_${runId}`;
+    const target = await startLoopbackTarget();
+    const cleanups: Array<() => Promise<void>> = [];
+    try {
+      for (const id of ["agent-1", "agent-2"]) {
+        const r = await registerComponent(
+          pollerBus,
+          {
+            kind: "agent",
+            tenant,
+            partition,
+            id,
+            capabilities: ["tcp"],
+            version: "bench",
+            host: "localhost",
+            address: "127.0.0.1:1",
+          },
+          { bucket: registryBucket },
+        );
+        cleanups.push(() => r.stop());
+      }
+      const pollers: Poller[] = [];
+      for (let i = 0; i < args.pollers; i++) {
+        const p = await startPoller(pollerBus, {
+          tenant,
+          partition,
+          id: `poller-${i + 1}`,
+          capabilities: ["tcp"],
+          version: "bench",
+          host: "localhost",
+          agentCaller: new TestTcpAgentCaller(),
+          logger,
+          maxInFlight: args.concurrency,
+          registryBucket,
+          controlBucket,
+        });
+        pollers.push(p);
+        cleanups.push(() => p.stop());
+      }
+      // Give the pollers' registry watches a moment to see the agents.
+      await new Promise((r) => setTimeout(r, 200));
+
+      const started = new Map<string, number>();
+      let onDone: (id: string) => void = () => {};
+      const consumers: Consumer[] = [];
+      for (let i = 0; i < args.consumers; i++) {
+        consumers.push(
+          await consumeResults(coreBus, durable, async (result) => onDone(result.work_id), {
+            logger,
+            filterSubject: `sonde.${tenant}.results.>`,
+          }),
+        );
+      }
+      cleanups.push(async () => {
+        await Promise.all(consumers.map((c) => c.stop()));
+      });
+      const dispatcher = new Dispatcher(coreBus, { logger, requestTimeoutMs: 5_000 });
+      cleanups.push(async () => void dispatcher.stop());
+
+      let seq = 0;
+      const workItem = (): WorkItem => ({
+        id: `${runId}-${++seq}`,
+        tenant,
+        partition,
+        capability: "tcp",
+        service_name: "loopback",
+        service_type: "port",
+        details: target.address,
+        port: 0,
+        timeout_ms: 5_000,
+        attempt: 1,
+      });
+
+      /** Keeps `concurrency` items in flight for `ms`; returns completions and their latencies. */
+      const drive = async (ms: number): Promise<Run> => {
+        const latenciesMs: number[] = [];
+        const until = performance.now() + ms;
+        let inFlight = 0;
+        let finish: () => void = () => {};
+        const finished = new Promise<void>((r) => (finish = r));
+        const launch = () => {
+          while (inFlight < args.concurrency && performance.now() < until) {
+            const w = workItem();
+            started.set(w.id, performance.now());
+            inFlight++;
+            void dispatcher.dispatch(w).then((o) => {
+              if (o.status !== "accepted") throw new Error(`work undispatched: ${o.reason} ${o.detail}`);
+            });
+          }
+          if (inFlight === 0) finish();
+        };
+        onDone = (id) => {
+          const t0 = started.get(id);
+          if (t0 === undefined) return;
+          started.delete(id);
+          latenciesMs.push(performance.now() - t0);
+          inFlight--;
+          launch();
+        };
+        const t0 = performance.now();
+        launch();
+        await finished;
+        const elapsedS = (performance.now() - t0) / 1000;
+        return { perSecond: latenciesMs.length / elapsedS, latenciesMs };
+      };
+
+      await drive(1_000);
+      const runs: Run[] = [];
+      for (let i = 0; i < args.runs; i++) runs.push(await drive(args.seconds * 1000));
+      const prefix = args.nats ? "nats_" : "memory_";
+      report(`${prefix}dispatch_round_trips_per_s_median`, median(runs.map((r) => r.perSecond)), "1/s", 0);
+      report(
+        `${prefix}dispatch_latency_p50_median`,
+        median(runs.map((r) => percentile(r.latenciesMs, 50))),
+        "ms",
+      );
+      report(
+        `${prefix}dispatch_latency_p99_median`,
+        median(runs.map((r) => percentile(r.latenciesMs, 99))),
+        "ms",
+      );
+      report(`${prefix}dispatch_rss`, process.memoryUsage().rss / 1024 / 1024, "MiB", 1);
+      report(`${prefix}dispatch_target_round_trips_per_s`, TARGET_ROUND_TRIPS_PER_S, "1/s", 0);
+      report("concurrency", args.concurrency, "count", 0);
+      report("pollers", args.pollers, "count", 0);
+      report("runs", args.runs, "count", 0);
+    } finally {
+      for (const cleanup of cleanups.toReversed()) await cleanup().catch(() => {});
+      await cleanupBuckets(coreBus, [registryBucket, controlBucket]);
+      if (pollerBus !== coreBus) await pollerBus.close();
+      await coreBus.close();
+      await target.close();
+    }
+  },
+};
+
+async function cleanupBuckets(bus: Bus, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    const kv = await bus.kv(name);
+    await kv.destroy().catch(() => {});
+  }
+}
