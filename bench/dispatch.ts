@@ -57,6 +57,8 @@ function parseArgs(args: readonly string[]): Args {
 interface Run {
   readonly perSecond: number;
   readonly latenciesMs: number[];
+  /** CPU time of this process (core, pollers and the test agent; not nats-server) per round trip. */
+  readonly cpuUsPerRoundTrip: number;
 }
 
 export const dispatchBench: Benchmark = {
@@ -174,10 +176,16 @@ export const dispatchBench: Benchmark = {
           launch();
         };
         const t0 = performance.now();
+        const cpu0 = process.cpuUsage();
         launch();
         await finished;
         const elapsedS = (performance.now() - t0) / 1000;
-        return { perSecond: latenciesMs.length / elapsedS, latenciesMs };
+        const cpu = process.cpuUsage(cpu0);
+        return {
+          perSecond: latenciesMs.length / elapsedS,
+          latenciesMs,
+          cpuUsPerRoundTrip: (cpu.user + cpu.system) / Math.max(1, latenciesMs.length),
+        };
       };
 
       await drive(1_000);
@@ -194,6 +202,12 @@ export const dispatchBench: Benchmark = {
         `${prefix}dispatch_latency_p99_median`,
         median(runs.map((r) => percentile(r.latenciesMs, 99))),
         "ms",
+      );
+      report(
+        `${prefix}dispatch_cpu_per_round_trip_median`,
+        median(runs.map((r) => r.cpuUsPerRoundTrip)),
+        "us",
+        0,
       );
       report(`${prefix}dispatch_rss`, process.memoryUsage().rss / 1024 / 1024, "MiB", 1);
       report(`${prefix}dispatch_target_round_trips_per_s`, TARGET_ROUND_TRIPS_PER_S, "1/s", 0);
