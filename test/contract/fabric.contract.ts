@@ -460,6 +460,18 @@ export function fabricContract(
         await waitFor(() => gotA.some((r) => r.work_id === wa.id), SOON, "A's result");
         expect(gotB).toEqual([]);
       });
+      it("applies a control entry only to the poller of its own tenant", async () => {
+        const b = buckets();
+        const pa = await poller(b, tenantA, part("p1"), "same-id", new TestTcpAgentCaller());
+        const pb = await poller(b, tenantB, part("p1"), "same-id", new TestTcpAgentCaller());
+        await setMode(b.controlBucket, tenantB, part("p1"), "same-id", "draining");
+        await waitFor(() => pb.mode() === "draining" && !pb.subscribed(), SOON, "B's poller to drain");
+        // A's poller, same partition and id under another tenant, was not touched.
+        await sleep(200);
+        expect(pa.mode()).toBe("active");
+        expect(pa.subscribed()).toBe(true);
+        expect(pa.key).not.toBe(pb.key);
+      });
     });
 
     describe("results", () => {
