@@ -33,6 +33,8 @@ export async function startPollerRole(deps: {
   readonly runtime: Runtime;
   readonly logger: Logger;
   readonly node: string;
+  /** The process's whole shutdown budget; the poller drains for part of it and deregisters after. */
+  readonly shutdownTimeoutMs: number;
   readonly options: PollerRoleOptions | undefined;
   readonly agentCaller: AgentCaller | undefined;
 }): Promise<void> {
@@ -58,6 +60,7 @@ export async function startPollerRole(deps: {
     host: deps.node,
     agentCaller: deps.agentCaller,
     logger,
+    drainTimeoutMs: Math.floor(deps.shutdownTimeoutMs * 0.6),
   });
   deps.runtime.add({ name: "poller", stop: () => poller.stop() });
 }

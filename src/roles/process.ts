@@ -126,6 +126,7 @@ export async function startProcess(
         runtime,
         logger: logger.child({ role: "poller" }),
         node: config.SONDE_NODE_NAME,
+        shutdownTimeoutMs: timeout,
         options: options.poller,
         agentCaller: options.agentCaller,
       });

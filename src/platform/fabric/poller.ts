@@ -309,10 +309,12 @@ export async function startPoller(bus: Bus, opts: PollerOptions): Promise<Poller
     await registration?.setMode("draining").catch(() => {});
     const drainTimeoutMs = opts.drainTimeoutMs ?? 10_000;
     const all = () => Promise.allSettled([...running.values()].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
       all().then(() => true),
-      new Promise<false>((r) => setTimeout(() => r(false), drainTimeoutMs).unref()),
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), drainTimeoutMs))),
     ]);
+    clearTimeout(timer);
     if (!finished) {
       log.warn({ inFlight: running.size }, "drain timeout: aborting in-flight checks");
       for (const r of running.values()) r.abort();
