@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Bus } from "../../src/platform/bus/types.js";
 import {
   type ControlEntry,
+  DISPATCH_QUEUE,
   type DispatchReply,
   dispatchReplySchema,
   dispatchSubject,
@@ -331,6 +332,27 @@ export function fabricContract(
         await waitFor(() => got.some((r) => r.work_id === w.id), SOON, "its result");
         await sleep(200);
         expect(got.filter((r) => r.work_id === w.id)).toHaveLength(1);
+      });
+
+      it("treats a poller that does not answer as a timeout and retries the work elsewhere", async () => {
+        const b = buckets();
+        // Something in the queue group that takes requests and never answers (a hung poller).
+        const hung = bus.subscribe(dispatchSubject(tenantA, part("p9")), () => {}, { queue: DISPATCH_QUEUE });
+        const reasons: UndispatchedReason[] = [];
+        const accepted: string[] = [];
+        const d = dispatcher({
+          requestTimeoutMs: 200,
+          onUndispatched: (_w, reason) => reasons.push(reason),
+          onAccepted: (w) => accepted.push(w.id),
+        });
+        const w = work(tenantA, part("p9"));
+        expect(await d.dispatch(w)).toMatchObject({ status: "undispatched", reason: "timeout" });
+        await hung.unsubscribe();
+        await agent(b.registryBucket, tenantA, part("p9"), "ag1");
+        await poller(b, tenantA, part("p9"), "healthy", new TestTcpAgentCaller());
+        await waitFor(() => accepted.includes(w.id), SOON, "the timed-out work to be accepted");
+        expect(reasons[0]).toBe("timeout");
+        expect(d.pending()).toEqual([]);
       });
 
       it("refuses with no_agent when no agent of the partition has the capability", async () => {
