@@ -49,7 +49,7 @@ function parseArgs(args: readonly string[]): Args {
     runs: num("runs", 3),
     concurrency: num("concurrency", 256),
     pollers: num("pollers", 2),
-    consumers: num("consumers", 4),
+    consumers: num("consumers", 16),
   };
 }
 
