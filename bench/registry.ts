@@ -1,5 +1,6 @@
 import { authBench } from "./auth.js";
 import { checksBench } from "./checks.js";
+import { dispatchBench } from "./dispatch.js";
 import { ingestBench } from "./ingest.js";
 import { kernelBench } from "./kernel.js";
 import { startupBench } from "./startup.js";
@@ -15,4 +16,5 @@ export const benchmarks: Readonly<Record<string, Benchmark>> = {
   auth: authBench,
   ingest: ingestBench,
   checks: checksBench,
+  dispatch: dispatchBench,
 };

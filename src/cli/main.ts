@@ -8,7 +8,7 @@ import { registerIdentityCommands } from "./identity/commands.js";
 import { runKeys } from "./keys.js";
 import { runMigrate } from "./migrate.js";
 import { registerNatsConfigCommand } from "./nats-config.js";
-import { positiveInt } from "./options.js";
+import { capabilityList, componentId, positiveInt, slug } from "./options.js";
 import { runRoles } from "./run-roles.js";
 import { runAgent } from "./run-agent.js";
 
@@ -47,6 +47,13 @@ function loggerFor(config: Config, name: string) {
   });
 }
 
+interface PollerFlags {
+  tenant?: string;
+  partition?: string;
+  id?: string;
+  capabilities?: string[];
+}
+
 function program(): Command {
   const root = new Command("sonde")
     .description("Sonde: multi-tenant control plane for network monitoring")
@@ -54,14 +61,41 @@ function program(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  const roleCommand = (name: string, roles: Parameters<typeof runRoles>[0], description: string) =>
-    root
-      .command(name)
-      .description(description)
-      .action(async () => {
-        const config = configOrExit();
-        await runRoles(roles, config, loggerFor(config, `sonde-${name}`));
-      });
+  const roleCommand = (name: string, roles: Parameters<typeof runRoles>[0], description: string) => {
+    const command = root.command(name).description(description);
+    if (roles.includes("poller")) {
+      command
+        .option("--tenant <slug>", "the tenant whose work the poller takes (with --partition)", slug)
+        .option("--partition <slug>", "the tenant partition the poller serves (with --tenant)", slug)
+        .option("--id <id>", "the poller's component id (default: the node name)", componentId)
+        .option(
+          "--capabilities <list>",
+          "comma-separated capabilities it serves (default: all)",
+          capabilityList,
+        );
+    }
+    command.action(async (opts: PollerFlags) => {
+      if ((opts.tenant === undefined) !== (opts.partition === undefined)) {
+        command.error("error: --tenant and --partition go together", { exitCode: EXIT.usage });
+      }
+      const config = configOrExit();
+      const poller =
+        opts.tenant === undefined || opts.partition === undefined
+          ? undefined
+          : {
+              tenant: opts.tenant,
+              partition: opts.partition,
+              ...(opts.id === undefined ? {} : { id: opts.id }),
+              ...(opts.capabilities === undefined ? {} : { capabilities: opts.capabilities }),
+            };
+      await runRoles(
+        roles,
+        config,
+        loggerFor(config, `sonde-${name}`),
+        poller === undefined ? {} : { poller },
+      );
+    });
+  };
 
   roleCommand("start", ["core", "poller", "agent"], "run every role in one process (embedded defaults)");
   roleCommand("core", ["core"], "run the core role: APIs, scheduler, result processing (needs the database)");

@@ -1,10 +1,15 @@
 import type { Logger } from "pino";
 import type { Config } from "../platform/config/index.js";
-import { type RoleName, startProcess } from "../roles/process.js";
+import { type ProcessOptions, type RoleName, startProcess } from "../roles/process.js";
 import { exitOnSignals } from "../roles/runtime.js";
 
 /** Starts the roles and keeps the process alive until a signal drains it. */
-export async function runRoles(roles: readonly RoleName[], config: Config, logger: Logger): Promise<void> {
+export async function runRoles(
+  roles: readonly RoleName[],
+  config: Config,
+  logger: Logger,
+  options: ProcessOptions = {},
+): Promise<void> {
   logger.info(
     {
       roles,
@@ -15,6 +20,6 @@ export async function runRoles(roles: readonly RoleName[], config: Config, logge
     },
     "starting sonde",
   );
-  const running = await startProcess(roles, config, logger);
+  const running = await startProcess(roles, config, logger, options);
   exitOnSignals(running.runtime, logger, config.SONDE_SHUTDOWN_TIMEOUT_MS);
 }

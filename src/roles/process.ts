@@ -21,7 +21,9 @@ import type { Config } from "../platform/config/index.js";
 import type { ReadinessCheck } from "../platform/health.js";
 import { createMailer } from "../platform/mail/index.js";
 import { createMetrics } from "../platform/metrics/registry.js";
+import type { AgentCaller } from "../platform/fabric/agent-caller.js";
 import { startCore } from "./core.js";
+import { type PollerRoleOptions, startPollerRole } from "./poller.js";
 import { Runtime } from "./runtime.js";
 
 export const ROLE_NAMES = ["core", "poller", "agent"] as const;
@@ -35,6 +37,13 @@ export interface RunningProcess {
   shutdown(reason: string): Promise<boolean>;
 }
 
+/** Per-role settings from the command line, and transports supplied by the caller. */
+export interface ProcessOptions {
+  readonly poller?: PollerRoleOptions;
+  /** How pollers reach agents (the gRPC AgentService client). */
+  readonly agentCaller?: AgentCaller;
+}
+
 /**
  * Starts the given roles in this process, sharing one bus connection and one HTTP listener. Core
  * brings the database and job queue; pollers and agents never open a database. When anything fails
@@ -44,6 +53,7 @@ export async function startProcess(
   roles: readonly RoleName[],
   config: Config,
   logger: Logger,
+  options: ProcessOptions = {},
 ): Promise<RunningProcess> {
   if (!roles.includes("core") && config.NATS_URL === undefined) {
     throw new SondeError(
@@ -119,6 +129,17 @@ export async function startProcess(
           kernel: core.kernel,
           extraPaths: clusterOpenApiPaths,
         });
+      });
+    }
+    if (roles.includes("poller")) {
+      await startPollerRole({
+        bus,
+        runtime,
+        logger: logger.child({ role: "poller" }),
+        node: config.SONDE_NODE_NAME,
+        shutdownTimeoutMs: timeout,
+        options: options.poller,
+        agentCaller: options.agentCaller,
       });
     }
     for (const role of roles) {

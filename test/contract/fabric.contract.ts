@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Bus } from "../../src/platform/bus/types.js";
 import {
   type ControlEntry,
+  DISPATCH_QUEUE,
   type DispatchReply,
   dispatchReplySchema,
   dispatchSubject,
@@ -333,6 +334,27 @@ export function fabricContract(
         expect(got.filter((r) => r.work_id === w.id)).toHaveLength(1);
       });
 
+      it("treats a poller that does not answer as a timeout and retries the work elsewhere", async () => {
+        const b = buckets();
+        // Something in the queue group that takes requests and never answers (a hung poller).
+        const hung = bus.subscribe(dispatchSubject(tenantA, part("p9")), () => {}, { queue: DISPATCH_QUEUE });
+        const reasons: UndispatchedReason[] = [];
+        const accepted: string[] = [];
+        const d = dispatcher({
+          requestTimeoutMs: 200,
+          onUndispatched: (_w, reason) => reasons.push(reason),
+          onAccepted: (w) => accepted.push(w.id),
+        });
+        const w = work(tenantA, part("p9"));
+        expect(await d.dispatch(w)).toMatchObject({ status: "undispatched", reason: "timeout" });
+        await hung.unsubscribe();
+        await agent(b.registryBucket, tenantA, part("p9"), "ag1");
+        await poller(b, tenantA, part("p9"), "healthy", new TestTcpAgentCaller());
+        await waitFor(() => accepted.includes(w.id), SOON, "the timed-out work to be accepted");
+        expect(reasons[0]).toBe("timeout");
+        expect(d.pending()).toEqual([]);
+      });
+
       it("refuses with no_agent when no agent of the partition has the capability", async () => {
         const b = buckets();
         await agent(b.registryBucket, tenantA, part("p5"), "pinger", ["icmp"]);
@@ -459,6 +481,18 @@ export function fabricContract(
         expect(await d.dispatch(wa)).toMatchObject({ status: "accepted", pollerId: "pa" });
         await waitFor(() => gotA.some((r) => r.work_id === wa.id), SOON, "A's result");
         expect(gotB).toEqual([]);
+      });
+      it("applies a control entry only to the poller of its own tenant", async () => {
+        const b = buckets();
+        const pa = await poller(b, tenantA, part("p1"), "same-id", new TestTcpAgentCaller());
+        const pb = await poller(b, tenantB, part("p1"), "same-id", new TestTcpAgentCaller());
+        await setMode(b.controlBucket, tenantB, part("p1"), "same-id", "draining");
+        await waitFor(() => pb.mode() === "draining" && !pb.subscribed(), SOON, "B's poller to drain");
+        // A's poller, same partition and id under another tenant, was not touched.
+        await sleep(200);
+        expect(pa.mode()).toBe("active");
+        expect(pa.subscribed()).toBe(true);
+        expect(pa.key).not.toBe(pb.key);
       });
     });
 

@@ -52,6 +52,17 @@ describe("sonde command line", () => {
     expect(p.stderr()).toMatch(/NATS_URL is required to run poller on its own/);
   });
 
+  it("checks the poller's flags as usage", async () => {
+    const half = run(["poller", "--tenant", "acme"]);
+    expect(await half.exited()).toBe(2);
+    expect(half.stderr()).toContain("--tenant and --partition go together");
+    const bad = run(["poller", "--tenant", "Acme", "--partition", "p1"]);
+    expect(await bad.exited()).toBe(2);
+    expect(bad.stderr()).toContain("argument 'Acme' is invalid");
+    const caps = run(["poller", "--tenant", "acme", "--partition", "p1", "--capabilities", "tcp,smtp"]);
+    expect(await caps.exited()).toBe(2);
+  });
+
   it("retries an unreachable database with backoff, then exits 1 without leaking the password", async () => {
     const started = Date.now();
     const p = run(["core"], {

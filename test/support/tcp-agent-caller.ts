@@ -22,9 +22,13 @@ export class TestTcpAgentCaller implements AgentCaller {
     const started = process.hrtime.bigint();
     return new Promise((resolve) => {
       const socket = connect({ host, port: Number(portText), signal });
+      let connectedNs: bigint | undefined;
       const done = (error: string | null) => {
-        socket.destroy();
-        const elapsed = Number(process.hrtime.bigint() - started);
+        // A reset instead of a FIN handshake: no TIME_WAIT, so thousands of checks a second do not
+        // collide with earlier connections' ports (each collision costs a 1 s SYN retransmit).
+        if (error === null) socket.resetAndDestroy();
+        else socket.destroy();
+        const elapsed = Number((connectedNs ?? process.hrtime.bigint()) - started);
         resolve({
           available: error === null,
           message: { agent: agent.id },
@@ -32,7 +36,14 @@ export class TestTcpAgentCaller implements AgentCaller {
           error,
         });
       };
-      socket.once("connect", () => done(null));
+      socket.once("connect", () => {
+        connectedNs = process.hrtime.bigint();
+      });
+      // Up once connected, but finished only when the listener has taken the connection (its greeting):
+      // a connection reset while still in the listen queue stays there until accepted, and thousands
+      // of those overflow the queue, which drops SYNs (1 s retransmits).
+      socket.once("data", () => done(null));
+      socket.once("end", () => done(connectedNs === undefined ? "closed before connecting" : null));
       socket.once("error", (err) => done(err.message));
     });
   }
@@ -52,10 +63,15 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** A loopback TCP listener that accepts and closes: the target of the test checks. */
+/** A loopback TCP listener that greets each connection with one byte: the target of the test checks. */
 export async function startLoopbackTarget(): Promise<{ address: string; close(): Promise<void> }> {
-  const server: Server = createServer((socket) => socket.end());
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const server: Server = createServer((socket) => {
+    // Checks reset the connection once it is up; that is their normal goodbye, not an error.
+    socket.on("error", () => socket.destroy());
+    socket.on("end", () => socket.end());
+    socket.write("+");
+  });
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 }, resolve));
   const port = (server.address() as { port: number }).port;
   return {
     address: `127.0.0.1:${port}`,

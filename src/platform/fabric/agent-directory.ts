@@ -29,25 +29,20 @@ export class AgentDirectory {
   readonly #agents = new Map<string, RegistryEntry>();
   #cursor = 0;
 
-  private constructor(
-    private readonly opts: AgentDirectoryOptions,
-    private readonly watcher: KvWatcher,
-    register: (apply: (entry: KvEntry) => void) => void,
-  ) {
-    register((entry) => this.#apply(entry));
-  }
+  #watcher: KvWatcher | undefined;
+
+  private constructor(private readonly opts: AgentDirectoryOptions) {}
 
   static async open(bus: Bus, opts: AgentDirectoryOptions): Promise<AgentDirectory> {
+    const directory = new AgentDirectory(opts);
     // No options: a reader must not change the bucket's TTL, which the registering side sets.
     const kv = await bus.kv(opts.bucket ?? REGISTRY_BUCKET);
-    let apply: (entry: KvEntry) => void = () => {};
-    const watcher = await kv.watch((entry) => apply(entry), {
+    // The directory exists before the watch starts, so no entry delivered early is lost.
+    directory.#watcher = await kv.watch((entry) => directory.#apply(entry), {
       key: `${opts.tenant}.agent.${opts.partition}.*`,
       includeHistory: true,
     });
-    return new AgentDirectory(opts, watcher, (fn) => {
-      apply = fn;
-    });
+    return directory;
   }
 
   #apply(entry: KvEntry): void {
@@ -99,7 +94,7 @@ export class AgentDirectory {
     return agent;
   }
 
-  stop(): Promise<void> {
-    return this.watcher.stop();
+  async stop(): Promise<void> {
+    await this.#watcher?.stop();
   }
 }

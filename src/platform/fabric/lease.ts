@@ -19,7 +19,8 @@ export interface LeaseOptions {
   /** Renewal (and, for contenders, retry) period; default ttlMs / 3. */
   readonly renewMs?: number;
   readonly bucket?: string;
-  readonly logger: Logger;
+  /** Acquisitions, losses and releases are logged here when given. */
+  readonly logger?: Logger;
   /** This holder became the leader. */
   readonly onAcquired?: () => void;
   /** This holder stopped being the leader without releasing: renewal failed or another took over. */
@@ -58,7 +59,7 @@ export async function acquireLease(
 ): Promise<Lease> {
   const renewMs = opts.renewMs ?? Math.max(1, Math.floor(opts.ttlMs / 3));
   const kv = await bus.kv(opts.bucket ?? LEASE_BUCKET, { history: 1 });
-  const log = opts.logger.child({ lease: name, holder: holderId });
+  const log = opts.logger?.child({ lease: name, holder: holderId });
 
   let revision: number | undefined;
   let expiresAt = 0;
@@ -74,7 +75,7 @@ export async function acquireLease(
     revision = rev;
     if (!leading) {
       leading = true;
-      log.info("lease acquired");
+      log?.info("lease acquired");
       opts.onAcquired?.();
     }
   };
@@ -82,7 +83,7 @@ export async function acquireLease(
     if (!leading) return;
     leading = false;
     revision = undefined;
-    log.warn({ reason }, "lease lost");
+    log?.warn({ reason }, "lease lost");
     opts.onLost?.(reason);
   };
 
@@ -105,7 +106,7 @@ export async function acquireLease(
       return;
     }
     await contend(kv, name).catch((err: unknown) => {
-      if (!isSondeError(err, "SONDE_KV_REVISION_MISMATCH")) log.debug({ err }, "lease contention failed");
+      if (!isSondeError(err, "SONDE_KV_REVISION_MISMATCH")) log?.debug({ err }, "lease contention failed");
     });
   };
 
@@ -143,7 +144,7 @@ export async function acquireLease(
         // Delete only while it is still ours: after our expiry another holder may have taken it.
         const current = await kv.get(name);
         if (current !== null && current.revision === revision) await kv.delete(name);
-        log.info("lease released");
+        log?.info("lease released");
       }
     },
     abandon() {

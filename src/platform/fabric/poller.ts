@@ -74,7 +74,7 @@ export async function startPoller(bus: Bus, opts: PollerOptions): Promise<Poller
   const recent = new RecentIds(opts.dedupeWindowMs ?? 600_000, opts.dedupeMaxIds ?? 100_000);
   const subject = dispatchSubject(opts.tenant, opts.partition);
   const key = registryKey({ tenant: opts.tenant, kind: "poller", partition: opts.partition, id: opts.id });
-  const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  const running = new Map<string, { abort: () => void; done: Promise<void> }>();
   const cleanups: Array<() => Promise<void>> = [];
 
   let mode: PollerMode = "active";
@@ -148,21 +148,39 @@ export async function startPoller(bus: Bus, opts: PollerOptions): Promise<Poller
   };
 
   const run = (work: WorkItem, agent: RegistryEntry): void => {
+    // One controller per check, aborted by the call's deadline or by stop(); `why` says which.
     const controller = new AbortController();
+    let why: "timeout" | "stop" | undefined;
+    const deadline = setTimeout(
+      () => {
+        why = "timeout";
+        controller.abort();
+      },
+      work.timeout_ms + (opts.callGraceMs ?? 1_000),
+    );
+    deadline.unref();
+    const abort = () => {
+      why ??= "stop";
+      controller.abort();
+    };
     const done = (async () => {
-      const timeout = AbortSignal.timeout(work.timeout_ms + (opts.callGraceMs ?? 1_000));
-      const signal = AbortSignal.any([controller.signal, timeout]);
       let outcome: AgentOutcome;
       try {
         // Raced against the signal: a caller that ignores it must not hold up the drain.
-        outcome = await Promise.race([opts.agentCaller.call(agent, work, signal), rejectOnAbort(signal)]);
+        outcome = await Promise.race([
+          opts.agentCaller.call(agent, work, controller.signal),
+          rejectOnAbort(controller.signal),
+        ]);
       } catch (err) {
-        const why = signal.aborted
-          ? controller.signal.aborted
+        const error =
+          why === "stop"
             ? "aborted: the poller stopped before the check finished"
-            : `timed out after ${work.timeout_ms} ms`
-          : `agent call failed: ${err instanceof Error ? err.message : String(err)}`;
-        outcome = { available: false, message: null, response_time_ns: 0, error: why.slice(0, 2000) };
+            : why === "timeout"
+              ? `timed out after ${work.timeout_ms} ms`
+              : `agent call failed: ${err instanceof Error ? err.message : String(err)}`;
+        outcome = { available: false, message: null, response_time_ns: 0, error: error.slice(0, 2000) };
+      } finally {
+        clearTimeout(deadline);
       }
       const result = {
         work_id: work.id,
@@ -190,7 +208,7 @@ export async function startPoller(bus: Bus, opts: PollerOptions): Promise<Poller
         }
       }
     })().finally(() => running.delete(work.id));
-    running.set(work.id, { controller, done });
+    running.set(work.id, { abort, done });
   };
 
   const subscribe = () => {
@@ -291,13 +309,15 @@ export async function startPoller(bus: Bus, opts: PollerOptions): Promise<Poller
     await registration?.setMode("draining").catch(() => {});
     const drainTimeoutMs = opts.drainTimeoutMs ?? 10_000;
     const all = () => Promise.allSettled([...running.values()].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
       all().then(() => true),
-      new Promise<false>((r) => setTimeout(() => r(false), drainTimeoutMs).unref()),
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), drainTimeoutMs))),
     ]);
+    clearTimeout(timer);
     if (!finished) {
       log.warn({ inFlight: running.size }, "drain timeout: aborting in-flight checks");
-      for (const r of running.values()) r.controller.abort();
+      for (const r of running.values()) r.abort();
       await all();
     }
     for (const cleanup of cleanups.toReversed()) {

@@ -37,7 +37,8 @@ export interface ConsumeResultsOptions {
   readonly filterSubject?: string;
   readonly ackWaitMs?: number;
   readonly maxDeliver?: number;
-  readonly logger: Logger;
+  /** Invalid results are logged here when given. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -49,7 +50,7 @@ export async function consumeResults(
   bus: Bus,
   durable: string,
   handler: (result: WorkResult, msg: StreamMessage) => Promise<void>,
-  opts: ConsumeResultsOptions,
+  opts: ConsumeResultsOptions = {},
 ): Promise<Consumer> {
   await ensureResultsStream(bus);
   return bus.consume(
@@ -58,7 +59,7 @@ export async function consumeResults(
     async (msg) => {
       const parsed = workResultSchema.safeParse(safeJson(msg));
       if (!parsed.success) {
-        opts.logger.warn({ subject: msg.subject, seq: msg.seq }, "dropping an invalid work result");
+        opts.logger?.warn({ subject: msg.subject, seq: msg.seq }, "dropping an invalid work result");
         msg.term();
         return;
       }
