@@ -5,6 +5,8 @@ import { syncJobHandler } from "../domains/integrations/sync/runner.js";
 import { integrationTriggers } from "../domains/integrations/sync/triggers.js";
 import type { CoreInstanceView } from "../domains/infrastructure/cluster-view.js";
 import { startRegistryWatcher } from "../domains/infrastructure/registry/watcher.js";
+import { CheckResults } from "../domains/infrastructure/scheduling/results.js";
+import { CheckScheduler } from "../domains/infrastructure/scheduling/scheduler.js";
 import { IdentityCache } from "../domains/inventory/dire/identity-cache.js";
 import { DeviceIngest } from "../domains/inventory/dire/ingest.js";
 import { createInventoryMetrics } from "../domains/inventory/dire/metrics.js";
@@ -178,6 +180,30 @@ export async function startCore({
   // Pollers' and agents' heartbeats (sonde-registry) become their records' lifecycle.
   const registry = await startRegistryWatcher({ kernel, orm: db.orm, bus, logger });
   runtime.add({ name: "registry-watcher", stop: () => registry.stop() });
+
+  // Check results from every poller, on every core instance (a shared durable).
+  const results: CheckResults = new CheckResults({
+    kernel,
+    orm: db.orm,
+    bus,
+    logger,
+    onSettled: (workId) => scheduler.settled(workId),
+  });
+  // One core instance schedules checkers (a lease in the bus KV); the others stand by.
+  const scheduler: CheckScheduler = new CheckScheduler({
+    kernel,
+    orm: db.orm,
+    bus,
+    logger,
+    holderId: instance.id,
+    onLost: (tenant, work) => results.lost(tenant, work),
+    ...(metrics !== undefined ? { registry: metrics } : {}),
+  });
+  await results.start();
+  // Results stop after the scheduler, so that runs it dispatched last can still be counted.
+  runtime.add({ name: "check-results", stop: () => results.stop() });
+  await scheduler.start();
+  runtime.add({ name: "check-scheduler", stop: () => scheduler.stop() });
 
   return {
     db,

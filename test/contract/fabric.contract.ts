@@ -372,6 +372,25 @@ export function fabricContract(
         expect(caller.calls).toEqual([]);
       });
 
+      it("runs work bound to an agent on that agent only, and refuses it when that agent is gone", async () => {
+        const b = buckets();
+        await agent(b.registryBucket, tenantA, part("p7"), "first");
+        await agent(b.registryBucket, tenantA, part("p7"), "second");
+        const caller = new TestTcpAgentCaller();
+        await poller(b, tenantA, part("p7"), "pb", caller);
+        for (let i = 0; i < 4; i++) {
+          expect(await ask(bus, { ...work(tenantA, part("p7"), "tcp"), agent_id: "second" })).toMatchObject({
+            accepted: true,
+          });
+        }
+        await waitFor(() => caller.calls.length === 4, SOON, "four calls");
+        expect(new Set(caller.calls.map((c) => c.agent))).toEqual(new Set(["second"]));
+        expect(await ask(bus, { ...work(tenantA, part("p7"), "tcp"), agent_id: "third" })).toMatchObject({
+          accepted: false,
+          reason: "no_agent",
+        });
+      });
+
       it("refuses invalid work", async () => {
         const b = buckets();
         await agent(b.registryBucket, tenantA, part("p6"), "ag1");

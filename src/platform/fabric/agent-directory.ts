@@ -85,9 +85,13 @@ export class AgentDirectory {
       .map(([, a]) => a);
   }
 
-  /** The next eligible agent in round-robin order, or undefined when there is none. */
-  pick(capability: string): RegistryEntry | undefined {
+  /**
+   * The next eligible agent in round-robin order, or undefined when there is none. Work bound to one
+   * agent (a checker's) gets that agent or none: another agent may not reach the same targets.
+   */
+  pick(capability: string, agentId?: string): RegistryEntry | undefined {
     const candidates = this.eligible(capability);
+    if (agentId !== undefined) return candidates.find((a) => a.id === agentId);
     if (candidates.length === 0) return undefined;
     const agent = candidates[this.#cursor % candidates.length];
     this.#cursor = (this.#cursor + 1) % Number.MAX_SAFE_INTEGER;

@@ -136,9 +136,10 @@ export async function startPoller(bus: Bus, opts: PollerOptions): Promise<Poller
       refuse(msg, "busy", `${maxInFlight} checks in flight`);
       return;
     }
-    const agent = directory?.pick(work.capability);
+    const agent = directory?.pick(work.capability, work.agent_id);
     if (agent === undefined) {
-      refuse(msg, "no_agent", `no active agent with capability ${work.capability}`);
+      const which = work.agent_id === undefined ? "no active agent" : `agent ${work.agent_id} is not active`;
+      refuse(msg, "no_agent", `${which} with capability ${work.capability}`);
       return;
     }
     recent.add(work.id);
