@@ -10,11 +10,17 @@ import { runMigrate } from "./migrate.js";
 import { registerNatsConfigCommand } from "./nats-config.js";
 import { capabilityList, componentId, positiveInt, slug } from "./options.js";
 import { runRoles } from "./run-roles.js";
-import { runAgent } from "./run-agent.js";
+import { runAgent, serverTlsFromFiles } from "./run-agent.js";
+import { agentServerTls, pollerClientTls } from "../roles/fabric-tls.js";
+import { componentIdFromNode } from "../roles/poller.js";
 
 interface AgentCommandOptions {
   readonly listen?: string;
   readonly agentId?: string;
+  readonly tenant?: string;
+  readonly partition?: string;
+  readonly advertise?: string;
+  readonly tlsDir?: string;
   readonly tlsCa?: string;
   readonly tlsCert?: string;
   readonly tlsKey?: string;
@@ -52,6 +58,8 @@ interface PollerFlags {
   partition?: string;
   id?: string;
   capabilities?: string[];
+  tlsDir?: string;
+  insecure?: boolean;
 }
 
 function program(): Command {
@@ -72,13 +80,19 @@ function program(): Command {
           "--capabilities <list>",
           "comma-separated capabilities it serves (default: all)",
           capabilityList,
-        );
+        )
+        .option("--tls-dir <dir>", "the poller's mTLS material for calling agents (from `sonde certs issue`)")
+        .option("--insecure", "call agents over plaintext gRPC (trusted networks only; a warning is logged)");
     }
     command.action(async (opts: PollerFlags) => {
       if ((opts.tenant === undefined) !== (opts.partition === undefined)) {
         command.error("error: --tenant and --partition go together", { exitCode: EXIT.usage });
       }
+      if (opts.tlsDir !== undefined && opts.insecure === true) {
+        command.error("error: --tls-dir and --insecure exclude each other", { exitCode: EXIT.usage });
+      }
       const config = configOrExit();
+      const logger = loggerFor(config, `sonde-${name}`);
       const poller =
         opts.tenant === undefined || opts.partition === undefined
           ? undefined
@@ -87,13 +101,12 @@ function program(): Command {
               partition: opts.partition,
               ...(opts.id === undefined ? {} : { id: opts.id }),
               ...(opts.capabilities === undefined ? {} : { capabilities: opts.capabilities }),
+              ...(opts.tlsDir === undefined
+                ? {}
+                : { tls: await pollerClientTls(opts.tlsDir, opts.tenant, logger) }),
+              ...(opts.insecure === true ? { insecure: true } : {}),
             };
-      await runRoles(
-        roles,
-        config,
-        loggerFor(config, `sonde-${name}`),
-        poller === undefined ? {} : { poller },
-      );
+      await runRoles(roles, config, logger, poller === undefined ? {} : { poller });
     });
   };
 
@@ -109,7 +122,11 @@ function program(): Command {
       "--listen <host:port>",
       "serve monitoring.AgentService (gRPC) here; needs TLS files or --insecure",
     )
-    .option("--agent-id <id>", "the agent's id in responses (default: SONDE_NODE_NAME)")
+    .option("--agent-id <id>", "the agent's id in responses and the registry (default: SONDE_NODE_NAME)")
+    .option("--tenant <slug>", "register for this tenant's pollers (with --partition; needs NATS_URL)", slug)
+    .option("--partition <slug>", "the tenant partition it serves (with --tenant)", slug)
+    .option("--advertise <host:port>", "where pollers dial it (default: the --listen address)")
+    .option("--tls-dir <dir>", "the agent's mTLS material (from `sonde certs issue --component agent`)")
     .option("--tls-ca <file>", "PEM CA that client (poller) certificates must chain to")
     .option("--tls-cert <file>", "PEM server certificate")
     .option("--tls-key <file>", "PEM server private key")
@@ -127,6 +144,49 @@ function program(): Command {
     }
     // The gRPC agent keeps no secret: never create one in its data directory.
     const config = configOrExit({ createSecret: false });
+    if ((opts.tenant === undefined) !== (opts.partition === undefined)) {
+      agent.error("error: --tenant and --partition go together", { exitCode: EXIT.usage });
+    }
+    const tlsGiven = opts.tlsDir !== undefined || opts.tlsCa !== undefined;
+    if (opts.tlsDir !== undefined && (opts.tlsCa ?? opts.tlsCert ?? opts.tlsKey) !== undefined) {
+      agent.error("error: --tls-dir replaces --tls-ca/--tls-cert/--tls-key", { exitCode: EXIT.usage });
+    }
+    if (opts.tenant !== undefined && opts.partition !== undefined) {
+      // Registered for a tenant partition: the bus connection comes with it (startProcess).
+      const logger = loggerFor(config, "sonde-agent");
+      if (!tlsGiven && !opts.insecure) {
+        agent.error("error: --listen needs --tls-dir (or the --tls-* files) or --insecure", {
+          exitCode: EXIT.config,
+        });
+      }
+      const tls =
+        opts.tlsDir !== undefined ? await agentServerTls(opts.tlsDir, logger) : serverTlsFromFiles(opts);
+      if (tls === undefined)
+        logger.warn("agent: serving plaintext gRPC without client authentication (--insecure)");
+      await runRoles(["agent"], config, logger, {
+        agent: {
+          listen: opts.listen,
+          id: opts.agentId ?? componentIdFromNode(config.SONDE_NODE_NAME),
+          tenant: opts.tenant,
+          partition: opts.partition,
+          ...(tls === undefined ? { insecure: true } : { tls }),
+          ...(opts.advertise === undefined ? {} : { advertise: opts.advertise }),
+          ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }),
+          ...(opts.maxBatch === undefined ? {} : { maxBatchChecks: opts.maxBatch }),
+        },
+      });
+      return;
+    }
+    if (opts.tlsDir !== undefined) {
+      const logger = loggerFor(config, "sonde-agent");
+      await runAgent(
+        { ...opts, listen: opts.listen, agentId: opts.agentId ?? config.SONDE_NODE_NAME },
+        logger,
+        config.SONDE_SHUTDOWN_TIMEOUT_MS,
+        await agentServerTls(opts.tlsDir, logger),
+      );
+      return;
+    }
     await runAgent(
       { ...opts, listen: opts.listen, agentId: opts.agentId ?? config.SONDE_NODE_NAME },
       loggerFor(config, "sonde-agent"),

@@ -48,8 +48,10 @@ export async function runAgent(
   options: AgentCliOptions,
   logger: Logger,
   shutdownTimeoutMs: number,
+  /** TLS already loaded (`--tls-dir`), instead of the three files. */
+  loaded?: ServerTlsOptions,
 ): Promise<void> {
-  const tls = serverTlsFromFiles(options);
+  const tls = loaded ?? serverTlsFromFiles(options);
   if (tls !== undefined && options.insecure) {
     throw new SondeError("SONDE_CONFIG_INVALID", "--insecure and TLS files exclude each other");
   }

@@ -1,4 +1,6 @@
 import type { Logger } from "pino";
+import { GrpcAgentCaller } from "../grpc/agent-caller.js";
+import type { ClientTlsOptions } from "../grpc/tls.js";
 import { SondeError } from "../lib/errors.js";
 import { SONDE_VERSION } from "../lib/version.js";
 import type { Bus } from "../platform/bus/types.js";
@@ -15,6 +17,10 @@ export interface PollerRoleOptions {
   readonly id?: string;
   /** Defaults to every capability the contract knows. */
   readonly capabilities?: readonly string[];
+  /** mTLS towards agents (`--tls-dir`: the poller's certificate from `sonde certs issue`). */
+  readonly tls?: ClientTlsOptions;
+  /** Plaintext gRPC towards agents; must be said explicitly (`--insecure`). */
+  readonly insecure?: boolean;
 }
 
 /** A host name such as `poller-1.example.net` as a component id (`[A-Za-z0-9_-]`, at most 128). */
@@ -43,22 +49,32 @@ export async function startPollerRole(deps: {
     logger.info("poller role: no --tenant/--partition given, taking no work");
     return;
   }
-  if (deps.agentCaller === undefined) {
-    // The gRPC client of monitoring.AgentService implements AgentCaller; until it is part of the
-    // build, a poller that accepted work could not run it, so it must not join the queue group.
-    throw new SondeError(
-      "SONDE_CONFIG_INVALID",
-      "the poller role needs an agent transport (the gRPC AgentService client), which this build does not include",
-    );
+  const id = options.id ?? componentIdFromNode(deps.node);
+  let agentCaller = deps.agentCaller;
+  if (agentCaller === undefined) {
+    if (options.tls === undefined && options.insecure !== true) {
+      throw new SondeError(
+        "SONDE_CONFIG_INVALID",
+        "the poller calls agents over mutual TLS: give --tls-dir (a directory from `sonde certs issue --component poller`) or, on a trusted network only, --insecure",
+      );
+    }
+    if (options.tls === undefined) logger.warn("poller: calling agents over plaintext gRPC (--insecure)");
+    const grpc = new GrpcAgentCaller({
+      pollerId: id,
+      ...(options.tls === undefined ? { insecure: true } : { tls: options.tls }),
+      logger,
+    });
+    deps.runtime.add({ name: "agent-clients", stop: async () => grpc.close() });
+    agentCaller = grpc;
   }
   const poller = await startPoller(deps.bus, {
     tenant: options.tenant,
     partition: options.partition,
-    id: options.id ?? componentIdFromNode(deps.node),
+    id,
     capabilities: options.capabilities ?? [...CAPABILITIES],
     version: SONDE_VERSION,
     host: deps.node,
-    agentCaller: deps.agentCaller,
+    agentCaller,
     logger,
     drainTimeoutMs: Math.floor(deps.shutdownTimeoutMs * 0.6),
   });

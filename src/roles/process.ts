@@ -12,7 +12,8 @@ import { syncRoutes } from "../api/inventory/sync-route.js";
 import { jsonApiRoutes } from "../api/jsonapi/routes.js";
 import { openApiRoutes } from "../api/openapi/routes.js";
 import { createAuth, publicUrl, startSignIn } from "../domains/identity/auth.js";
-import { bootstrapFirstRun } from "../domains/identity/bootstrap.js";
+import { DEFAULT_PARTITION } from "../domains/inventory/dire/identifiers.js";
+import { bootstrapFirstRun, DEFAULT_TENANT } from "../domains/identity/bootstrap.js";
 import { TokenUsage } from "../domains/identity/token-usage.js";
 import { SondeError } from "../lib/errors.js";
 import { SONDE_VERSION } from "../lib/version.js";
@@ -23,7 +24,9 @@ import { createMailer } from "../platform/mail/index.js";
 import { createMetrics } from "../platform/metrics/registry.js";
 import type { AgentCaller } from "../platform/fabric/agent-caller.js";
 import { startCore } from "./core.js";
-import { type PollerRoleOptions, startPollerRole } from "./poller.js";
+import { type AgentRoleOptions, startAgentRole } from "./agent-role.js";
+import { ephemeralFabricTls } from "./fabric-tls.js";
+import { componentIdFromNode, type PollerRoleOptions, startPollerRole } from "./poller.js";
 import { Runtime } from "./runtime.js";
 
 export const ROLE_NAMES = ["core", "poller", "agent"] as const;
@@ -40,8 +43,23 @@ export interface RunningProcess {
 /** Per-role settings from the command line, and transports supplied by the caller. */
 export interface ProcessOptions {
   readonly poller?: PollerRoleOptions;
+  readonly agent?: AgentRoleOptions;
   /** How pollers reach agents (the gRPC AgentService client). */
   readonly agentCaller?: AgentCaller;
+}
+
+/** The all-in-one process's fabric: one poller and one agent of tenant `default`, partition `default`. */
+async function allInOneFabric(
+  node: string,
+  logger: Logger,
+): Promise<{ poller: PollerRoleOptions; agent: AgentRoleOptions }> {
+  const ids = { poller: `${componentIdFromNode(node)}-poller`, agent: `${componentIdFromNode(node)}-agent` };
+  const tls = await ephemeralFabricTls(DEFAULT_TENANT.slug, ids, logger);
+  const where = { tenant: DEFAULT_TENANT.slug, partition: DEFAULT_PARTITION };
+  return {
+    poller: { ...where, id: ids.poller, tls: tls.client },
+    agent: { ...where, id: ids.agent, listen: "127.0.0.1:0", tls: tls.server },
+  };
 }
 
 /**
@@ -131,6 +149,25 @@ export async function startProcess(
         });
       });
     }
+    // All roles in one process and no fabric settings: the default tenant's default partition gets
+    // a poller and an agent, on loopback, with mutual TLS from a CA that lives only in memory.
+    let fabric = options;
+    if (
+      ROLE_NAMES.every((r) => roles.includes(r)) &&
+      options.poller === undefined &&
+      options.agent === undefined
+    ) {
+      fabric = { ...options, ...(await allInOneFabric(config.SONDE_NODE_NAME, logger)) };
+    }
+    if (roles.includes("agent") && fabric.agent !== undefined) {
+      await startAgentRole({
+        bus,
+        runtime,
+        logger: logger.child({ role: "agent" }),
+        node: config.SONDE_NODE_NAME,
+        options: fabric.agent,
+      });
+    }
     if (roles.includes("poller")) {
       await startPollerRole({
         bus,
@@ -138,8 +175,8 @@ export async function startProcess(
         logger: logger.child({ role: "poller" }),
         node: config.SONDE_NODE_NAME,
         shutdownTimeoutMs: timeout,
-        options: options.poller,
-        agentCaller: options.agentCaller,
+        options: fabric.poller,
+        agentCaller: fabric.agentCaller,
       });
     }
     for (const role of roles) {
