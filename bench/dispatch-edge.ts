@@ -1,6 +1,7 @@
 /**
- * The edge side of the dispatch benchmark: a loopback TCP target, two agents' registry entries and
- * the pollers, using the test-grade TCP AgentCaller. Runs in the benchmark's thread (in-process bus)
+ * The edge side of the dispatch benchmark: a loopback TCP target, two real agents (monitoring.
+ * AgentService over gRPC with mutual TLS, registered like `sonde agent --tenant …` does) and the
+ * pollers calling them through the production GrpcAgentCaller. Runs in the benchmark's thread (in-process bus)
  * or, with NATS, in a worker thread of its own — pollers are separate processes in production, and a
  * thread of their own keeps core's and the pollers' CPU apart as that would.
  */
@@ -10,7 +11,10 @@ import { createBus } from "../src/platform/bus/index.js";
 import type { Bus } from "../src/platform/bus/types.js";
 import { startPoller } from "../src/platform/fabric/poller.js";
 import { registerComponent } from "../src/platform/fabric/registration.js";
-import { startLoopbackTarget, TestTcpAgentCaller } from "../test/support/tcp-agent-caller.js";
+import { GrpcAgentCaller } from "../src/grpc/agent-caller.js";
+import { startAgent } from "../src/roles/agent.js";
+import { ephemeralFabricTls } from "../src/roles/fabric-tls.js";
+import { startLoopbackTarget } from "../test/support/tcp-agent-caller.js";
 
 export interface EdgeParams {
   readonly tenant: string;
@@ -36,7 +40,10 @@ export async function startEdge(bus: Bus, p: EdgeParams): Promise<Edge> {
     for (const s of stops.toReversed()) await s().catch(() => {});
   };
   try {
+    const tls = await ephemeralFabricTls(p.tenant, { poller: "poller", agent: "agent" }, logger);
     for (const id of ["agent-1", "agent-2"]) {
+      const agent = await startAgent({ listen: "127.0.0.1:0", agentId: id, tls: tls.server, logger });
+      stops.push(() => agent.stop());
       const r = await registerComponent(
         bus,
         {
@@ -47,12 +54,17 @@ export async function startEdge(bus: Bus, p: EdgeParams): Promise<Edge> {
           capabilities: ["tcp"],
           version: "bench",
           host: "localhost",
-          address: "127.0.0.1:1",
+          address: agent.address,
         },
         { bucket: p.registryBucket },
       );
       stops.push(() => r.stop());
     }
+    const caller = (pollerId: string) => {
+      const c = new GrpcAgentCaller({ pollerId, tls: tls.client, logger });
+      stops.push(async () => c.close());
+      return c;
+    };
     for (let i = 0; i < p.pollers; i++) {
       const poller = await startPoller(bus, {
         tenant: p.tenant,
@@ -61,7 +73,7 @@ export async function startEdge(bus: Bus, p: EdgeParams): Promise<Edge> {
         capabilities: ["tcp"],
         version: "bench",
         host: "localhost",
-        agentCaller: new TestTcpAgentCaller(),
+        agentCaller: caller(`poller-${i + 1}`),
         logger,
         maxInFlight: p.maxInFlight,
         registryBucket: p.registryBucket,

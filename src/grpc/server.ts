@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import {
   createServer,
   createSecureServer,
@@ -61,6 +62,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     );
   }
   const shutdown = new AbortController();
+  // Every call in flight links to this signal until it ends: hundreds at once are normal here.
+  setMaxListeners(0, shutdown.signal);
   const handler = connectNodeAdapter({
     routes: (router) => {
       for (const register of options.routes) register(router);
