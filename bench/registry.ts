@@ -1,5 +1,6 @@
 import { authBench } from "./auth.js";
 import { checksBench } from "./checks.js";
+import { checksSuite } from "./checks-suite.js";
 import { dispatchBench } from "./dispatch.js";
 import { ingestBench } from "./ingest.js";
 import { kernelBench } from "./kernel.js";
@@ -15,6 +16,7 @@ export const benchmarks: Readonly<Record<string, Benchmark>> = {
   kernel: kernelBench,
   auth: authBench,
   ingest: ingestBench,
-  checks: checksBench,
+  checks: checksSuite,
+  "agent-tcp": checksBench,
   dispatch: dispatchBench,
 };
