@@ -33,6 +33,17 @@ export interface AgentServiceOptions {
 
 const encoder = new TextEncoder();
 
+/**
+ * StatusRequest has no timeout field: a caller's deadline is its timeout. The check gets the deadline
+ * less a margin for the answer to travel back (a tenth, at most a second); without a deadline, the
+ * agent's default.
+ */
+export function checkTimeoutFor(deadlineMs: number | undefined, fallbackMs: number): number {
+  if (deadlineMs === undefined) return fallbackMs;
+  const margin = Math.min(1_000, Math.floor(deadlineMs / 10));
+  return Math.max(1, Math.min(300_000, deadlineMs - margin));
+}
+
 export function agentServiceRoutes(options: AgentServiceOptions): (router: ConnectRouter) => void {
   let sequence = 0;
   const chunkBytes = Math.min(options.chunkBytes ?? MAX_CHUNK_BYTES, MAX_CHUNK_BYTES);
@@ -68,14 +79,17 @@ export function agentServiceRoutes(options: AgentServiceOptions): (router: Conne
   };
 
   const impl: ServiceImpl<typeof AgentService> = {
-    async getStatus(request) {
+    async getStatus(request, context) {
       try {
         const check = parseCheck({
           serviceType: request.serviceType,
           details: request.details,
           port: request.port,
         });
-        const result = await options.runner.runOne({ check, timeoutMs: options.checkTimeoutMs });
+        const result = await options.runner.runOne({
+          check,
+          timeoutMs: checkTimeoutFor(context.timeoutMs(), options.checkTimeoutMs),
+        });
         return create(StatusResponseSchema, {
           available: result.available,
           message: encoder.encode(JSON.stringify(result.message)),

@@ -5,12 +5,12 @@ import { syncJobHandler } from "../domains/integrations/sync/runner.js";
 import { integrationTriggers } from "../domains/integrations/sync/triggers.js";
 import type { CoreInstanceView } from "../domains/infrastructure/cluster-view.js";
 import { startRegistryWatcher } from "../domains/infrastructure/registry/watcher.js";
-import { CheckResults } from "../domains/infrastructure/scheduling/results.js";
-import { CheckScheduler } from "../domains/infrastructure/scheduling/scheduler.js";
+import { CheckResults, RESULTS_DURABLE } from "../domains/infrastructure/scheduling/results.js";
+import { CheckScheduler, SCHEDULER_LEASE } from "../domains/infrastructure/scheduling/scheduler.js";
 import { IdentityCache } from "../domains/inventory/dire/identity-cache.js";
 import { DeviceIngest } from "../domains/inventory/dire/ingest.js";
 import { createInventoryMetrics } from "../domains/inventory/dire/metrics.js";
-import { startSyncStream } from "../domains/inventory/sync-stream.js";
+import { startSyncStream, SYNC_DURABLE } from "../domains/inventory/sync-stream.js";
 import { Kernel } from "../kernel/kernel.js";
 import { OutboxRelay } from "../kernel/outbox.js";
 import type { KernelServices } from "../kernel/services.js";
@@ -173,6 +173,7 @@ export async function startCore({
     ingest,
     logger,
     limits: { maxRecords: config.SONDE_SYNC_MAX_RECORDS },
+    durable: `${SYNC_DURABLE}-${config.SONDE_CLUSTER_NAME}`,
     ...(metrics !== undefined ? { registry: metrics } : {}),
   });
   runtime.add({ name: "sync-stream", stop: () => syncStream.stop() });
@@ -187,6 +188,7 @@ export async function startCore({
     orm: db.orm,
     bus,
     logger,
+    durable: `${RESULTS_DURABLE}-${config.SONDE_CLUSTER_NAME}`,
     onSettled: (workId) => scheduler.settled(workId),
   });
   // One core instance schedules checkers (a lease in the bus KV); the others stand by.
@@ -196,6 +198,7 @@ export async function startCore({
     bus,
     logger,
     holderId: instance.id,
+    leaseName: `${SCHEDULER_LEASE}-${config.SONDE_CLUSTER_NAME}`,
     onLost: (tenant, work) => results.lost(tenant, work),
     ...(metrics !== undefined ? { registry: metrics } : {}),
   });

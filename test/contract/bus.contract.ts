@@ -633,6 +633,26 @@ export function busContract(
         await c.stop();
       });
 
+      it("starts a new durable after the stream's last message with deliverNew, and resumes it later", async () => {
+        const st = await newStream();
+        await bus.streamPublish(st.subject("a"), "old");
+        const got: string[] = [];
+        const handler = (m: StreamMessage) => {
+          got.push(m.text());
+          m.ack();
+        };
+        const c1 = await bus.consume(st.name, "fresh", handler, { deliverNew: true });
+        await bus.streamPublish(st.subject("a"), "new");
+        await waitFor(() => got.includes("new"), SOON);
+        await c1.stop();
+        // Existing durable: it keeps its position (nothing is skipped while it was stopped).
+        await bus.streamPublish(st.subject("a"), "while stopped");
+        const c2 = await bus.consume(st.name, "fresh", handler, { deliverNew: true });
+        await waitFor(() => got.includes("while stopped"), SOON);
+        expect(got).toEqual(["new", "while stopped"]);
+        await c2.stop();
+      });
+
       it("applies maxMsgs and maxAgeMs limits", { timeout: 15_000 }, async () => {
         const capped = await newStream({ maxMsgs: 2 });
         for (const t of ["1", "2", "3"]) await bus.streamPublish(capped.subject("a"), t);

@@ -95,6 +95,11 @@ export class MemoryDurable {
     private readonly drainTimeoutMs: number,
   ) {}
 
+  /** A new durable with deliverNew: what the stream holds already is not for it. */
+  skipTo(seq: number): void {
+    this.#cursor = seq;
+  }
+
   attach(handler: Handler): Consumer {
     const member: Member = { handler, busy: false, active: true, current: undefined };
     this.#members.push(member);

@@ -158,6 +158,7 @@ export class MemoryStreams {
     let d = stream.durables.get(durable);
     if (d === undefined) {
       d = new MemoryDurable(this.ctx, stream, config, this.drainTimeoutMs);
+      if (config.deliverNew) d.skipTo(stream.lastSeq());
       stream.durables.set(durable, d);
     } else if (d.config.filterSubject !== filter) {
       // JetStream 2.9 cannot change a durable's filter.

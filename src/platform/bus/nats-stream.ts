@@ -97,7 +97,7 @@ function consumerConfig(durable: string, opts: NormalizedConsume): Partial<Consu
   return {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    deliver_policy: opts.deliverNew ? DeliverPolicy.New : DeliverPolicy.All,
     ack_wait: nanos(opts.ackWaitMs),
     max_deliver: opts.maxDeliver,
     max_ack_pending: opts.maxAckPending,

@@ -29,6 +29,7 @@ export interface NormalizedConsume {
   /** -1: unlimited, as in JetStream. */
   readonly maxDeliver: number;
   readonly maxAckPending: number;
+  readonly deliverNew: boolean;
 }
 
 function invalid(what: string, value: unknown): SondeError {
@@ -82,6 +83,7 @@ export function normalizeConsume(stream: string, durable: string, opts: ConsumeO
     ackWaitMs: positive("ackWaitMs", opts.ackWaitMs) ?? DEFAULT_ACK_WAIT_MS,
     maxDeliver: positive("maxDeliver", opts.maxDeliver) ?? -1,
     maxAckPending: positive("maxAckPending", opts.maxAckPending) ?? DEFAULT_MAX_ACK_PENDING,
+    deliverNew: opts.deliverNew === true,
   };
 }
 

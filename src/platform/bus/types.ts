@@ -93,6 +93,11 @@ export interface ConsumeOptions {
   readonly maxDeliver?: number;
   /** Unacknowledged messages the durable may have out at once (default 1000). */
   readonly maxAckPending?: number;
+  /**
+   * A durable created by this call starts after the stream's last message instead of its first
+   * (JetStream's deliver policy "new"); an existing durable keeps its position.
+   */
+  readonly deliverNew?: boolean;
 }
 
 export interface Bus {

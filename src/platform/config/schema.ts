@@ -173,6 +173,10 @@ export const settingsSchema = z.object({
   SONDE_SYNC_MAX_BODY_BYTES: positiveInt(1024 * 1024 * 1024).default(64 * 1024 * 1024),
   SONDE_SYNC_MAX_RECORDS: positiveInt(100_000_000).default(1_000_000),
   SONDE_NODE_NAME: z.string().trim().min(1, "must not be empty").optional(),
+  SONDE_CLUSTER_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "use letters, digits, '_' and '-' (at most 64)")
+    .default("sonde"),
   SMTP_URL: smtpUrl.optional(),
   SONDE_MAIL_FROM: mailFrom.default("Sonde <sonde@localhost>"),
   SONDE_PUBLIC_URL: httpUrl.optional(),
@@ -308,6 +312,13 @@ export const settingDocs: readonly SettingDoc[] = [
     name: "SONDE_NODE_NAME",
     defaultText: "the host name",
     meaning: "Name of this instance in logs, metrics and the cluster view.",
+    sensitive: false,
+  },
+  {
+    name: "SONDE_CLUSTER_NAME",
+    defaultText: "sonde",
+    meaning:
+      "This deployment's name on the bus: its core instances share the durable consumers and the scheduling lease under it. Two deployments on one NATS account need distinct names (and distinct tenant slugs: give each its own account).",
     sensitive: false,
   },
   {

@@ -37,6 +37,8 @@ export interface ConsumeResultsOptions {
   readonly filterSubject?: string;
   readonly ackWaitMs?: number;
   readonly maxDeliver?: number;
+  /** A durable created now starts after the stream's last result (see ConsumeOptions.deliverNew). */
+  readonly deliverNew?: boolean;
   /** Invalid results are logged here when given. */
   readonly logger?: Logger;
 }
@@ -70,6 +72,7 @@ export async function consumeResults(
       ...(opts.filterSubject === undefined ? {} : { filterSubject: opts.filterSubject }),
       ...(opts.ackWaitMs === undefined ? {} : { ackWaitMs: opts.ackWaitMs }),
       ...(opts.maxDeliver === undefined ? {} : { maxDeliver: opts.maxDeliver }),
+      ...(opts.deliverNew === true ? { deliverNew: true } : {}),
     },
   );
 }

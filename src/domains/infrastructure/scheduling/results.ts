@@ -61,6 +61,9 @@ export class CheckResults {
       {
         logger: this.opts.logger,
         filterSubject: this.opts.filterSubject ?? subjectPattern("*", "results", ">"),
+        // Results answer work a core of this deployment dispatched, and that core opened this durable
+        // before its scheduler started: whatever the stream held before is another deployment's.
+        deliverNew: true,
       },
     );
   }

@@ -39,6 +39,8 @@ export interface CheckSchedulerOptions {
   readonly onLost?: (tenant: string, work: WorkItem) => Promise<void>;
   readonly dispatcher?: Dispatcher;
   readonly registry?: Registry;
+  /** The lease's name (SCHEDULER_LEASE): one per deployment sharing the bus. */
+  readonly leaseName?: string;
   /** The lease bucket (LEASE_BUCKET); tests use one of their own. */
   readonly leaseBucket?: string;
 }
@@ -108,21 +110,26 @@ export class CheckScheduler {
 
   async start(): Promise<void> {
     const log = this.opts.logger.child({ component: "check-scheduler" });
-    this.#lease = await acquireLease(this.opts.bus, SCHEDULER_LEASE, this.opts.holderId, {
-      ttlMs: this.opts.leaseTtlMs ?? 15_000,
-      logger: log,
-      ...(this.opts.leaseBucket === undefined ? {} : { bucket: this.opts.leaseBucket }),
-      onAcquired: () => {
-        log.info({ holder: this.opts.holderId }, "this core instance schedules checks");
-        this.#metrics?.leader.set(1);
+    this.#lease = await acquireLease(
+      this.opts.bus,
+      this.opts.leaseName ?? SCHEDULER_LEASE,
+      this.opts.holderId,
+      {
+        ttlMs: this.opts.leaseTtlMs ?? 15_000,
+        logger: log,
+        ...(this.opts.leaseBucket === undefined ? {} : { bucket: this.opts.leaseBucket }),
+        onAcquired: () => {
+          log.info({ holder: this.opts.holderId }, "this core instance schedules checks");
+          this.#metrics?.leader.set(1);
+        },
+        onLost: (reason) => {
+          log.warn({ holder: this.opts.holderId, reason }, "this core instance no longer schedules checks");
+          this.#metrics?.leader.set(0);
+          // Another leader re-dispatches what is due; what this one had in flight is its to watch now.
+          this.#inFlight.clear();
+        },
       },
-      onLost: (reason) => {
-        log.warn({ holder: this.opts.holderId, reason }, "this core instance no longer schedules checks");
-        this.#metrics?.leader.set(0);
-        // Another leader re-dispatches what is due; what this one had in flight is its to watch now.
-        this.#inFlight.clear();
-      },
-    });
+    );
     this.#timer = setInterval(() => {
       if (this.#ticking !== undefined) return;
       this.#ticking = this.tick()
