@@ -363,6 +363,8 @@ describe.runIf(realServices)("the polling fabric as processes on PostgreSQL and 
       ...coreEnv,
       SONDE_NODE_NAME: "core-2",
       SONDE_MIGRATE_ON_START: "false",
+      PORT: String(port2),
+      SONDE_PUBLIC_URL: `http://127.0.0.1:${port2}`,
     });
     running.push(core2);
     const base2 = await listeningUrl(core2, 60_000);

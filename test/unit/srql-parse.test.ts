@@ -377,7 +377,7 @@ describe("SRQL fuzzing: a query or a clean SRQL error, never anything else", () 
       JSON.stringify(q);
     } catch (err) {
       if (!isSondeError(err) || !err.code.startsWith("SONDE_SRQL_")) {
-        throw new Error(`query ${JSON.stringify(query)} raised ${String(err)}`);
+        throw new Error(`query ${JSON.stringify(query)} raised ${String(err)}`, { cause: err });
       }
       expect(err.httpStatus).toBe(400);
       expect(typeof err.meta?.position).toBe("number");

@@ -94,7 +94,15 @@ export const checkerResource = defineResource({
     },
     update: {
       type: "update",
-      accept: ["name", "check_type", "failure_threshold", "details", "port", "interval_seconds", "timeout_ms"],
+      accept: [
+        "name",
+        "check_type",
+        "failure_threshold",
+        "details",
+        "port",
+        "interval_seconds",
+        "timeout_ms",
+      ],
     },
     destroy: { type: "destroy" },
     pause: { type: "update", route: "pause", description: "Stops scheduling the check for now." },
