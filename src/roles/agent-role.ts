@@ -35,6 +35,8 @@ function dialable(address: string): string {
 
 export async function startAgentRole(deps: {
   readonly bus: Bus;
+  /** Use the registry bucket core created (a process without core: see RegistrationOptions.bind). */
+  readonly bind: boolean;
   readonly runtime: Runtime;
   readonly logger: Logger;
   readonly node: string;
@@ -64,7 +66,7 @@ export async function startAgentRole(deps: {
         host: deps.node,
         address: options.advertise ?? dialable(agent.address),
       },
-      { logger },
+      { logger, bind: deps.bind },
     );
     // Added after the service: deregistered first on shutdown, so pollers stop picking it before it goes.
     deps.runtime.add({ name: "agent-registration", stop: () => registration.stop() });

@@ -5,6 +5,7 @@ import { syncJobHandler } from "../domains/integrations/sync/runner.js";
 import { integrationTriggers } from "../domains/integrations/sync/triggers.js";
 import type { CoreInstanceView } from "../domains/infrastructure/cluster-view.js";
 import { startRegistryWatcher } from "../domains/infrastructure/registry/watcher.js";
+import { CONTROL_BUCKET } from "../platform/fabric/contract.js";
 import { CheckResults, RESULTS_DURABLE } from "../domains/infrastructure/scheduling/results.js";
 import { CheckScheduler, SCHEDULER_LEASE } from "../domains/infrastructure/scheduling/scheduler.js";
 import { IdentityCache } from "../domains/inventory/dire/identity-cache.js";
@@ -181,6 +182,9 @@ export async function startCore({
   // Pollers' and agents' heartbeats (sonde-registry) become their records' lifecycle.
   const registry = await startRegistryWatcher({ kernel, orm: db.orm, bus, logger });
   runtime.add({ name: "registry-watcher", stop: () => registry.stop() });
+
+  // Edges confined to their tenant (sonde nats-config) cannot create buckets: core creates them.
+  await bus.kv(CONTROL_BUCKET);
 
   // Check results from every poller, on every core instance (a shared durable).
   const results: CheckResults = new CheckResults({

@@ -36,6 +36,8 @@ export function componentIdFromNode(node: string): string {
  */
 export async function startPollerRole(deps: {
   readonly bus: Bus;
+  /** Use the buckets and stream core created (a process without core: see PollerOptions.bind). */
+  readonly bind: boolean;
   readonly runtime: Runtime;
   readonly logger: Logger;
   readonly node: string;
@@ -77,6 +79,7 @@ export async function startPollerRole(deps: {
     agentCaller,
     logger,
     drainTimeoutMs: Math.floor(deps.shutdownTimeoutMs * 0.6),
+    bind: deps.bind,
   });
   deps.runtime.add({ name: "poller", stop: () => poller.stop() });
 }

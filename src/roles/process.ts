@@ -90,6 +90,7 @@ export async function startProcess(
       natsUrl: config.NATS_URL,
       name: `sonde-${config.SONDE_NODE_NAME}`,
       logger,
+      ...(config.NATS_INBOX_PREFIX === undefined ? {} : { inboxPrefix: config.NATS_INBOX_PREFIX }),
     });
     runtime.add({ name: "bus", stop: () => bus.close() });
     readiness.push({ name: "bus", check: () => bus.ping() });
@@ -162,6 +163,7 @@ export async function startProcess(
     if (roles.includes("agent") && fabric.agent !== undefined) {
       await startAgentRole({
         bus,
+        bind: !roles.includes("core"),
         runtime,
         logger: logger.child({ role: "agent" }),
         node: config.SONDE_NODE_NAME,
@@ -171,6 +173,7 @@ export async function startProcess(
     if (roles.includes("poller")) {
       await startPollerRole({
         bus,
+        bind: !roles.includes("core"),
         runtime,
         logger: logger.child({ role: "poller" }),
         node: config.SONDE_NODE_NAME,

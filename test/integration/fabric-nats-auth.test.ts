@@ -15,7 +15,15 @@ import {
   tenantCredentials,
   tenantInboxPrefix,
 } from "../../src/platform/fabric/nats-auth/index.js";
+import { GrpcAgentCaller } from "../../src/grpc/agent-caller.js";
+import type { WorkResult } from "../../src/platform/fabric/contract.js";
+import { Dispatcher } from "../../src/platform/fabric/dispatcher.js";
+import { startPoller } from "../../src/platform/fabric/poller.js";
+import { registerComponent } from "../../src/platform/fabric/registration.js";
+import { consumeResults } from "../../src/platform/fabric/results.js";
+import { startAgent } from "../../src/roles/agent.js";
 import { tempDir } from "../support/fabric-pki.js";
+import { startLoopbackTarget } from "../support/tcp-agent-caller.js";
 import { freePort, type NatsServerProcess, startNatsServer } from "../support/nats-server.js";
 
 /**
@@ -314,5 +322,81 @@ describe("registry and control buckets", () => {
         timeout: 3_000,
       }),
     ).rejects.toThrow(/Permissions Violation for Publish to "\$JS\.API\.STREAM\.INFO\.KV_sonde-registry"/);
+  });
+});
+
+describe("the fabric with tenant a's NATS user", () => {
+  it("registers an agent and a poller, which take core's dispatched work and publish its result", async () => {
+    const target = await startLoopbackTarget();
+    const agent = await startAgent({ listen: "127.0.0.1:0", agentId: "agent-a1", insecure: true, logger });
+    // bind: the tenant's user may not create or describe the buckets and stream core made.
+    const registration = await registerComponent(
+      a,
+      {
+        kind: "agent",
+        tenant: "a",
+        partition: "p1",
+        id: "agent-a1",
+        capabilities: ["tcp"],
+        version: "t",
+        host: "edge",
+        address: agent.address,
+      },
+      { bind: true },
+    );
+    const caller = new GrpcAgentCaller({ pollerId: "poller-a1", insecure: true, logger });
+    const poller = await startPoller(a, {
+      tenant: "a",
+      partition: "p1",
+      id: "poller-a1",
+      capabilities: ["tcp"],
+      version: "t",
+      host: "edge",
+      agentCaller: caller,
+      logger,
+      bind: true,
+    });
+    const got: WorkResult[] = [];
+    const consumer = await consumeResults(core, "auth_fabric", async (r) => void got.push(r), {
+      filterSubject: "sonde.a.results.>",
+      deliverNew: true,
+    });
+    try {
+      const dispatcher = new Dispatcher(core, { logger });
+      const work = {
+        id: "auth-w1",
+        tenant: "a",
+        partition: "p1",
+        capability: "tcp",
+        service_name: "loopback",
+        service_type: "port",
+        details: target.address,
+        port: 0,
+        timeout_ms: 2_000,
+        attempt: 1,
+      };
+      let outcome = await dispatcher.dispatch(work);
+      // The poller's directory may not have seen the agent yet: a refusal is retried by hand here.
+      for (let i = 0; i < 50 && outcome.status !== "accepted"; i++) {
+        await sleep(100);
+        outcome = await dispatcher.dispatch({ ...work, id: `auth-w1-${i}` });
+      }
+      expect(outcome).toMatchObject({ status: "accepted", pollerId: "poller-a1" });
+      const result = await until(() => got[0], "the result in SONDE_RESULTS", 10_000);
+      expect(result).toMatchObject({
+        tenant: "a",
+        poller_id: "poller-a1",
+        agent_id: "agent-a1",
+        available: true,
+      });
+      dispatcher.stop();
+    } finally {
+      await consumer.stop();
+      await poller.stop();
+      caller.close();
+      await registration.stop();
+      await agent.stop();
+      await target.close();
+    }
   });
 });

@@ -164,6 +164,10 @@ export const settingsSchema = z.object({
   DATABASE_POOL_MAX: positiveInt(200).default(10),
   DATABASE_CONNECT_ATTEMPTS: positiveInt(100).default(6),
   NATS_URL: natsUrl.optional(),
+  NATS_INBOX_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "dot-separated tokens of letters, digits, '_' and '-'")
+    .optional(),
   SONDE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   LOG_FORMAT: z.enum(["auto", "json", "pretty"], { error: "must be auto, json or pretty" }).default("auto"),
@@ -258,6 +262,14 @@ export const settingDocs: readonly SettingDoc[] = [
     meaning: "NATS server URL(s), comma-separated. When set, Sonde uses NATS JetStream.",
     sensitive: true,
   },
+  {
+    name: "NATS_INBOX_PREFIX",
+    defaultText: "unset: `_INBOX`",
+    meaning:
+      "Reply inboxes of this process on NATS. Pollers and agents with a tenant's NATS user (`sonde nats-config`) must use the prefix written in their `tenant-<slug>.env`.",
+    sensitive: false,
+  },
+
   {
     name: "SONDE_SECRET",
     defaultText: "embedded: generated once into `<data dir>/secret`",

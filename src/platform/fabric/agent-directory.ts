@@ -18,6 +18,8 @@ export interface AgentDirectoryOptions {
    */
   readonly staleAfterMs?: number;
   readonly logger: Logger;
+  /** Use the bucket core created (see RegistrationOptions.bind). */
+  readonly bind?: boolean;
 }
 
 /**
@@ -36,7 +38,7 @@ export class AgentDirectory {
   static async open(bus: Bus, opts: AgentDirectoryOptions): Promise<AgentDirectory> {
     const directory = new AgentDirectory(opts);
     // No options: a reader must not change the bucket's TTL, which the registering side sets.
-    const kv = await bus.kv(opts.bucket ?? REGISTRY_BUCKET);
+    const kv = await bus.kv(opts.bucket ?? REGISTRY_BUCKET, opts.bind === true ? { bind: true } : {});
     // The directory exists before the watch starts, so no entry delivered early is lost.
     directory.#watcher = await kv.watch((entry) => directory.#apply(entry), {
       key: `${opts.tenant}.agent.${opts.partition}.*`,

@@ -51,6 +51,11 @@ export interface PollerOptions {
   readonly agentStaleAfterMs?: number;
   readonly registryBucket?: string;
   readonly controlBucket?: string;
+  /**
+   * Use the buckets and the results stream core created instead of creating or describing them: a
+   * NATS user confined to its tenant (`sonde nats-config`) may do nothing else. Core must have run.
+   */
+  readonly bind?: boolean;
 }
 
 export interface Poller {
@@ -237,8 +242,9 @@ export async function startPoller(bus: Bus, opts: PollerOptions): Promise<Poller
   };
 
   try {
-    await ensureResultsStream(bus);
+    if (opts.bind !== true) await ensureResultsStream(bus);
     directory = await AgentDirectory.open(bus, {
+      ...(opts.bind === true ? { bind: true } : {}),
       tenant: opts.tenant,
       partition: opts.partition,
       logger: log,
@@ -262,11 +268,15 @@ export async function startPoller(bus: Bus, opts: PollerOptions): Promise<Poller
         logger: log,
         ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
         ...(opts.registryBucket === undefined ? {} : { bucket: opts.registryBucket }),
+        ...(opts.bind === true ? { bind: true } : {}),
       },
     );
     const reg = registration;
     cleanups.push(() => reg.stop());
-    const control = await bus.kv(opts.controlBucket ?? CONTROL_BUCKET);
+    const control = await bus.kv(
+      opts.controlBucket ?? CONTROL_BUCKET,
+      opts.bind === true ? { bind: true } : {},
+    );
     let initial: PollerMode = "active";
     let ready = false;
     watcher = await control.watch(

@@ -15,6 +15,11 @@ export interface RegistrationOptions {
   /** The registry bucket; tests pass their own so that a short TTL does not touch the shared one. */
   readonly bucket?: string;
   readonly logger?: Logger;
+  /**
+   * Use the bucket core created instead of creating or describing it: what a NATS user confined to
+   * its tenant's keys can do (`sonde nats-config`). Core must have started once.
+   */
+  readonly bind?: boolean;
 }
 
 export interface Registration {
@@ -57,7 +62,10 @@ export async function registerComponent(
     heartbeatAt: now,
   });
   const key = registryKey(current);
-  const kv = await openRegistryBucket(bus, heartbeatMs, opts.bucket);
+  const kv =
+    opts.bind === true
+      ? await bus.kv(opts.bucket ?? REGISTRY_BUCKET, { bind: true })
+      : await openRegistryBucket(bus, heartbeatMs, opts.bucket);
   const write = async () => {
     current = { ...current, heartbeatAt: new Date().toISOString() };
     await kv.put(key, JSON.stringify(current));
