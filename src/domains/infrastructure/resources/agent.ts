@@ -3,7 +3,7 @@ import { defineResource } from "../../../kernel/resource/define.js";
 import type { ResourceRef } from "../../../kernel/resource/types.js";
 import { componentIdSchema, slugSchema } from "../../../platform/fabric/contract.js";
 import { agents } from "../infrastructure.schema.js";
-import { membersRead, operatorsWriteAdminsDestroy, systemOnly } from "./policies.js";
+import { membersRead, operatorsWriteAdminsDestroy, systemOnly } from "../../../kernel/policy/role-matrix.js";
 import { seen } from "./heartbeat.js";
 import { pollerResource } from "./poller.js";
 

@@ -3,7 +3,7 @@ import { defineResource } from "../../../kernel/resource/define.js";
 import type { Change, ResourceRef } from "../../../kernel/resource/types.js";
 import { checkers } from "../infrastructure.schema.js";
 import { agentResource } from "./agent.js";
-import { membersRead, operatorsWriteAdminsDestroy, systemOnly } from "./policies.js";
+import { membersRead, operatorsWriteAdminsDestroy, systemOnly } from "../../../kernel/policy/role-matrix.js";
 
 const outcomeArguments = z.object({
   success: z.boolean(),

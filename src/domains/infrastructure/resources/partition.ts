@@ -3,7 +3,7 @@ import { defineResource } from "../../../kernel/resource/define.js";
 import { slugSchema } from "../../../platform/fabric/contract.js";
 import { partitions } from "../infrastructure.schema.js";
 import { cidrRangesSchema } from "./cidr.js";
-import { membersRead, operatorsWriteAdminsDestroy } from "./policies.js";
+import { membersRead, operatorsWriteAdminsDestroy } from "../../../kernel/policy/role-matrix.js";
 
 /**
  * A partition: one IP space of a tenant that its own pollers reach (a site, a customer VRF). The

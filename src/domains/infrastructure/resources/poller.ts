@@ -7,7 +7,7 @@ import { componentIdSchema, slugSchema } from "../../../platform/fabric/contract
 import { pollers, type PollerIntent } from "../infrastructure.schema.js";
 import { writeControl } from "./control.js";
 import { seen } from "./heartbeat.js";
-import { membersRead, operatorsWriteAdminsDestroy, systemOnly } from "./policies.js";
+import { membersRead, operatorsWriteAdminsDestroy, systemOnly } from "../../../kernel/policy/role-matrix.js";
 
 /** Operator actions take an optional reason, kept as the status reason. */
 const operatorArguments = z.object({ reason: z.string().trim().min(1).max(500).optional() });

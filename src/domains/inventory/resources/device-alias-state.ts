@@ -1,5 +1,5 @@
 import { actionName, authorizeIf, policy, roleAtLeast } from "../../../kernel/policy/checks.js";
-import { membersRead } from "./policies.js";
+import { membersRead } from "../../../kernel/policy/role-matrix.js";
 import { defineResource } from "../../../kernel/resource/define.js";
 import type { ResourceRef } from "../../../kernel/resource/types.js";
 import { ALIAS_STATES, deviceAliasStates } from "../inventory.schema.js";

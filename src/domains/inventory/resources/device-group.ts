@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { membersRead, operatorsWriteAdminsDestroy } from "./policies.js";
+import { membersRead, operatorsWriteAdminsDestroy } from "../../../kernel/policy/role-matrix.js";
 import { defineResource } from "../../../kernel/resource/define.js";
 import type { ResourceRef } from "../../../kernel/resource/types.js";
 import { deviceGroups } from "../inventory.schema.js";

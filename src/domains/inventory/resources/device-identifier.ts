@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import { membersRead, operatorsWriteAdminsDestroy } from "./policies.js";
+import { membersRead, operatorsWriteAdminsDestroy } from "../../../kernel/policy/role-matrix.js";
 import { defineResource } from "../../../kernel/resource/define.js";
 import type { Change, ResourceRef, Validation } from "../../../kernel/resource/types.js";
 import { DEFAULT_PARTITION, isMac, macIdentifier, normalizeMac } from "../dire/identifiers.js";

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { actionName, authorizeIf, policy, roleAtLeast } from "../../../kernel/policy/checks.js";
-import { membersRead, operatorsWriteAdminsDestroy } from "./policies.js";
+import { membersRead, operatorsWriteAdminsDestroy } from "../../../kernel/policy/role-matrix.js";
 import { defineResource } from "../../../kernel/resource/define.js";
 import type { Change, ResourceRef, WithinEvent } from "../../../kernel/resource/types.js";
 import { canonicalId } from "../dire/canonical-id.js";

@@ -1,6 +1,6 @@
 import { actorId } from "../../../kernel/actor.js";
 import { actionName, authorizeIf, policy, roleAtLeast } from "../../../kernel/policy/checks.js";
-import { membersRead } from "./policies.js";
+import { membersRead } from "../../../kernel/policy/role-matrix.js";
 import { defineResource } from "../../../kernel/resource/define.js";
 import type { Change, ResourceRef, WithinEvent } from "../../../kernel/resource/types.js";
 import { SondeError } from "../../../lib/errors.js";

@@ -7,12 +7,13 @@ import {
   policy,
   roleAtLeast,
   superUser,
-} from "../../../kernel/policy/checks.js";
-import type { Policy } from "../../../kernel/policy/types.js";
+} from "./checks.js";
+import type { Policy } from "./types.js";
 
 /**
- * The infrastructure's role matrix (the inventory's): super users and the system pass, every member
- * of the tenant reads, operators add, edit and run operator actions, admins remove.
+ * The tenant role matrix most resources share: super users and the system pass, every member of the
+ * tenant reads; operators add and edit, admins remove. A resource lists these and adds rows for its
+ * own actions.
  */
 export const membersRead: readonly Policy[] = [
   bypass(superUser()),
@@ -26,9 +27,9 @@ export const operatorsWriteAdminsDestroy: readonly Policy[] = [
 ];
 
 /**
- * Actions only the system runs (what the registry watcher and result processing observe): no user
- * decides them, so for users no step decides and the policy forbids, whatever their role. Super
- * users pass too (their bypass comes first): they administer every tenant.
+ * Actions only the system runs (what watchers and result processing observe): no user decides them,
+ * so for users no step decides and the policy forbids, whatever their role. Super users pass too when
+ * `membersRead` comes first (its bypass): they administer every tenant.
  */
 export function systemOnly(...actions: string[]): Policy {
   return policy(actionName(...actions), authorizeIf(isSystemActor()));
