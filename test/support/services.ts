@@ -1,4 +1,6 @@
+import { accessSync, constants } from "node:fs";
 import { connect } from "node:net";
+import { delimiter, join } from "node:path";
 
 /**
  * Whether suites that need PostgreSQL or NATS must run. With REQUIRE_SERVICES=1 (CI) a missing
@@ -41,5 +43,29 @@ export function serviceGate(name: "postgres" | "nats"): { run: boolean } {
     throw new Error(`REQUIRE_SERVICES=1 but ${name} is not reachable at ${where}`);
   }
   process.stderr.write(`[skip] ${name} is not reachable at ${where}: its suites are skipped\n`);
+  return { run: false };
+}
+
+/** Whether `name` is an executable on PATH. */
+function onPath(name: string): boolean {
+  return (process.env.PATH ?? "").split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * The system's ping tools, which the agent's ICMP checks run: like a service, required in CI (which
+ * installs them) and otherwise skipped with the reason when missing.
+ */
+export function pingGate(): { run: boolean } {
+  const missing = ["fping", "ping"].filter((tool) => !onPath(tool));
+  if (missing.length === 0) return { run: true };
+  if (servicesRequired) throw new Error(`REQUIRE_SERVICES=1 but ${missing.join(" and ")} not on PATH`);
+  process.stderr.write(`[skip] ${missing.join(" and ")} not on PATH: live ICMP tests are skipped\n`);
   return { run: false };
 }
