@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- dispatch [--nats] [--seconds=N] [--runs=N] [--concurrency=N] [--pollers=N]
- *   [--consumers=N]`
+ *   [--consumers=N] [--prefetch=N]`
  *
  * Dispatch round trips core → poller → agent → core over the bus: the Dispatcher's request to the
  * partition's queue group, a poller accepting it and handing it to the test-grade TCP AgentCaller
@@ -34,6 +34,7 @@ interface Args {
   readonly concurrency: number;
   readonly pollers: number;
   readonly consumers: number;
+  readonly prefetch: number;
 }
 
 function parseArgs(args: readonly string[]): Args {
@@ -50,6 +51,7 @@ function parseArgs(args: readonly string[]): Args {
     concurrency: num("concurrency", 256),
     pollers: num("pollers", 2),
     consumers: num("consumers", 16),
+    prefetch: num("prefetch", 1),
   };
 }
 
@@ -101,6 +103,7 @@ export const dispatchBench: Benchmark = {
           await consumeResults(coreBus, durable, async (result) => onDone(result.work_id), {
             logger,
             filterSubject: `sonde.${tenant}.results.>`,
+            prefetch: args.prefetch,
           }),
         );
       }

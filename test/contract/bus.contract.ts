@@ -653,6 +653,34 @@ export function busContract(
         await c2.stop();
       });
 
+      it("delivers in order, one handler at a time, with a prefetch buffer", async () => {
+        const st = await newStream();
+        for (let i = 0; i < 20; i++) await bus.streamPublish(st.subject("a"), String(i));
+        const got: string[] = [];
+        let running = 0;
+        let overlapped = false;
+        const c = await bus.consume(
+          st.name,
+          "prefetching",
+          async (m) => {
+            running++;
+            if (running > 1) overlapped = true;
+            await sleep(2);
+            got.push(m.text());
+            running--;
+            m.ack();
+          },
+          { prefetch: 8 },
+        );
+        await waitFor(() => got.length === 20, SOON);
+        expect(got).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+        expect(overlapped).toBe(false);
+        await c.stop();
+        await expect(bus.consume(st.name, "bad", () => {}, { prefetch: 0 })).rejects.toMatchObject({
+          code: "SONDE_CONFIG_INVALID",
+        });
+      });
+
       it("applies maxMsgs and maxAgeMs limits", { timeout: 15_000 }, async () => {
         const capped = await newStream({ maxMsgs: 2 });
         for (const t of ["1", "2", "3"]) await bus.streamPublish(capped.subject("a"), t);

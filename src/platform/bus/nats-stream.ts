@@ -141,9 +141,9 @@ export async function startNatsConsumer(
   try {
     await ensureDurable(deps.jsm, stream, durable, opts);
     const consumer = await deps.js.consumers.get(stream, durable);
-    // Pull one message at a time: a larger batch would let this instance hoard messages another consume()
-    // on the same durable could be handling, and their ackWait would run out while they wait in the buffer.
-    messages = await consumer.consume({ max_messages: 1 });
+    // One message at a time unless asked: a larger batch lets this instance hoard messages another
+    // consume() on the same durable could be handling, and a slow handler lets their ackWait run out.
+    messages = await consumer.consume({ max_messages: opts.prefetch });
   } catch (err) {
     throw fromNats(err, `consuming ${stream}/${durable}`, where);
   }

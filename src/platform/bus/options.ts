@@ -30,6 +30,7 @@ export interface NormalizedConsume {
   readonly maxDeliver: number;
   readonly maxAckPending: number;
   readonly deliverNew: boolean;
+  readonly prefetch: number;
 }
 
 function invalid(what: string, value: unknown): SondeError {
@@ -84,6 +85,7 @@ export function normalizeConsume(stream: string, durable: string, opts: ConsumeO
     maxDeliver: positive("maxDeliver", opts.maxDeliver) ?? -1,
     maxAckPending: positive("maxAckPending", opts.maxAckPending) ?? DEFAULT_MAX_ACK_PENDING,
     deliverNew: opts.deliverNew === true,
+    prefetch: Math.min(1_000, positive("prefetch", opts.prefetch) ?? 1),
   };
 }
 

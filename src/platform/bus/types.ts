@@ -98,6 +98,12 @@ export interface ConsumeOptions {
    * (JetStream's deliver policy "new"); an existing durable keeps its position.
    */
   readonly deliverNew?: boolean;
+  /**
+   * Messages this consume() call may hold ready beyond the one its handler runs (default 1: none).
+   * More saves a server round trip per message for fast handlers; they still run one at a time, in
+   * order, and each waits in the buffer within its ackWait.
+   */
+  readonly prefetch?: number;
 }
 
 export interface Bus {

@@ -39,6 +39,8 @@ export interface ConsumeResultsOptions {
   readonly maxDeliver?: number;
   /** A durable created now starts after the stream's last result (see ConsumeOptions.deliverNew). */
   readonly deliverNew?: boolean;
+  /** Results held ready beyond the one being handled (ConsumeOptions.prefetch). */
+  readonly prefetch?: number;
   /** Invalid results are logged here when given. */
   readonly logger?: Logger;
 }
@@ -73,6 +75,7 @@ export async function consumeResults(
       ...(opts.ackWaitMs === undefined ? {} : { ackWaitMs: opts.ackWaitMs }),
       ...(opts.maxDeliver === undefined ? {} : { maxDeliver: opts.maxDeliver }),
       ...(opts.deliverNew === true ? { deliverNew: true } : {}),
+      ...(opts.prefetch === undefined ? {} : { prefetch: opts.prefetch }),
     },
   );
 }

@@ -23,6 +23,8 @@ export interface CheckResultsOptions {
   readonly durable?: string;
   /** Which results to take (default every tenant's, `sonde.*.results.>`). */
   readonly filterSubject?: string;
+  /** Results applied at once by this instance, each in its own transaction (default 4). */
+  readonly parallel?: number;
   /** Told of every applied result, so the scheduler stops watching the run. */
   readonly onSettled?: (workId: string) => void;
 }
@@ -47,25 +49,31 @@ function reasonOf(result: WorkResult): string {
  */
 export class CheckResults {
   readonly #tenants: ActiveTenants;
-  #consumer: Consumer | undefined;
+  readonly #consumers: Consumer[] = [];
 
   constructor(private readonly opts: CheckResultsOptions) {
     this.#tenants = new ActiveTenants(opts.orm);
   }
 
   async start(): Promise<void> {
-    this.#consumer = await consumeResults(
-      this.opts.bus,
-      this.opts.durable ?? RESULTS_DURABLE,
-      (result) => this.apply(result),
-      {
-        logger: this.opts.logger,
-        filterSubject: this.opts.filterSubject ?? subjectPattern("*", "results", ">"),
-        // Results answer work a core of this deployment dispatched, and that core opened this durable
-        // before its scheduler started: whatever the stream held before is another deployment's.
-        deliverNew: true,
-      },
-    );
+    // Each consume() applies one result at a time; several share the durable's results.
+    for (let i = 0; i < (this.opts.parallel ?? 4); i++) {
+      this.#consumers.push(
+        await consumeResults(
+          this.opts.bus,
+          this.opts.durable ?? RESULTS_DURABLE,
+          (result) => this.apply(result),
+          {
+            logger: this.opts.logger,
+            filterSubject: this.opts.filterSubject ?? subjectPattern("*", "results", ">"),
+            // Results answer work a core of this deployment dispatched, and that core opened this
+            // durable before its scheduler started: what the stream held before is another deployment's.
+            deliverNew: true,
+            prefetch: 16,
+          },
+        ),
+      );
+    }
   }
 
   async apply(result: WorkResult): Promise<void> {
@@ -115,6 +123,6 @@ export class CheckResults {
   }
 
   async stop(): Promise<void> {
-    await this.#consumer?.stop();
+    await Promise.all(this.#consumers.splice(0).map((c) => c.stop()));
   }
 }
