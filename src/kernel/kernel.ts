@@ -493,7 +493,7 @@ export class Kernel {
           }
           wroteEvent = true;
         }
-        if (ctx.actor.kind === "system") {
+        if (ctx.actor.kind === "system" && action.auditSystem !== false) {
           await writeAudit(tx, {
             tenantId,
             actor: ctx.actor,
@@ -670,7 +670,7 @@ export class Kernel {
           });
           wroteEvent = true;
         }
-        if (ctx.actor.kind === "system") {
+        if (ctx.actor.kind === "system" && action.auditSystem !== false) {
           await writeAudit(tx, {
             tenantId: auth.tenantId,
             actor: ctx.actor,

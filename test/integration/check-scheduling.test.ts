@@ -8,6 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:net";
+import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   startRegistryWatcher,
@@ -18,6 +19,8 @@ import { CheckScheduler } from "../../src/domains/infrastructure/scheduling/sche
 import { GrpcAgentCaller } from "../../src/grpc/agent-caller.js";
 import { systemActor } from "../../src/kernel/actor.js";
 import type { Rec } from "../../src/kernel/kernel.js";
+import { auditEvents } from "../../src/kernel/kernel.schema.js";
+import { inScope } from "../../src/kernel/tenancy/transaction.js";
 import { createBus } from "../../src/platform/bus/index.js";
 import type { Bus, Subscription } from "../../src/platform/bus/types.js";
 import type { WorkItem } from "../../src/platform/fabric/contract.js";
@@ -282,6 +285,30 @@ function suite(target: DatabaseTarget, busTarget: BusTarget) {
       const after = await checker(a, String(rec.id));
       expect(after.consecutive_failures).toBe(before.consecutive_failures);
       expect(after.reason).toBe(before.reason);
+    });
+
+    it("leaves no system_write audit row per heartbeat or result; other system writes keep theirs", async () => {
+      const { records } = await h.kernel.list(
+        h.kernel.resource("checker"),
+        { actor: system, tenantId: a },
+        {},
+      );
+      const id = String(records[0]?.id);
+      const rowsFor = (action: string) =>
+        inScope(h.t.db.orm, { tenantId: a, bypass: false }, (tx) =>
+          tx
+            .select()
+            .from(auditEvents)
+            .where(and(eq(auditEvents.kind, "system_write"), eq(auditEvents.action, action))),
+        );
+      // Results were applied and heartbeats seen many times by now.
+      expect(await rowsFor("record_outcome")).toEqual([]);
+      expect(await rowsFor("heartbeat")).toEqual([]);
+      expect(await rowsFor("claim_due")).toEqual([]);
+      await h.kernel.update(h.kernel.resource("checker"), { actor: system, tenantId: a }, id, {
+        failure_threshold: 2,
+      });
+      expect((await rowsFor("update")).some((r) => r.record_id === id)).toBe(true);
     });
 
     it("reports B's work undispatched on B's subject, and A's poller never runs it", async () => {

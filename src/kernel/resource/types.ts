@@ -121,6 +121,13 @@ export interface ActionSpec<T extends PgTable> {
    */
   readonly bulk?: boolean;
   /**
+   * `false`: the system actor running this action leaves no `system_write` audit row. Only for
+   * high-frequency observations (a heartbeat, a check result, a scheduling claim) whose effect is the
+   * record's own counters: their state transitions are audited as transitions still, and a user
+   * running the action is audited as ever.
+   */
+  readonly auditSystem?: boolean;
+  /**
    * The event's last subject token (default: the action's name), e.g. `degraded` for a system
    * transition named `degrade`; `false` publishes no event for this action (a heartbeat that only
    * refreshes timestamps is not news).

@@ -58,7 +58,7 @@ export const agentResource = defineResource({
       changes: [seen],
       event: "registered",
     },
-    heartbeat: { type: "update", accept: [...HEARTBEAT], changes: [seen], event: false },
+    heartbeat: { type: "update", accept: [...HEARTBEAT], changes: [seen], event: false, auditSystem: false },
     connect: { type: "update", accept: ["status_reason"], event: "connected" },
     degrade: { type: "update", accept: ["status_reason"], event: "degraded" },
     disconnect: { type: "update", accept: ["status_reason"], event: "disconnected" },

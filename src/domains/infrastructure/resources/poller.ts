@@ -102,7 +102,7 @@ export const pollerResource = defineResource({
       changes: [seen],
       event: "registered",
     },
-    heartbeat: { type: "update", accept: [...HEARTBEAT], changes: [seen], event: false },
+    heartbeat: { type: "update", accept: [...HEARTBEAT], changes: [seen], event: false, auditSystem: false },
     activate: { type: "update", accept: ["status_reason"], event: "healthy" },
     recover: { type: "update", accept: ["status_reason"], event: "recovering" },
     heal: { type: "update", accept: ["status_reason"], event: "healthy" },
