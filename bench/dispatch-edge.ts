@@ -23,6 +23,8 @@ export interface EdgeParams {
   readonly controlBucket: string;
   readonly pollers: number;
   readonly maxInFlight: number;
+  /** Pollers batch their concurrent calls to an agent (GrpcAgentCaller's coalesce). */
+  readonly coalesce: boolean;
 }
 
 export interface Edge {
@@ -61,7 +63,7 @@ export async function startEdge(bus: Bus, p: EdgeParams): Promise<Edge> {
       stops.push(() => r.stop());
     }
     const caller = (pollerId: string) => {
-      const c = new GrpcAgentCaller({ pollerId, tls: tls.client, logger });
+      const c = new GrpcAgentCaller({ pollerId, tls: tls.client, logger, coalesce: p.coalesce });
       stops.push(async () => c.close());
       return c;
     };

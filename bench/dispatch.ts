@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- dispatch [--nats] [--seconds=N] [--runs=N] [--concurrency=N] [--pollers=N]
- *   [--consumers=N] [--prefetch=N]`
+ *   [--consumers=N] [--prefetch=N] [--no-coalesce]`
  *
  * Dispatch round trips core → poller → agent → core over the bus: the Dispatcher's request to the
  * partition's queue group, a poller accepting it and handing it to the test-grade TCP AgentCaller
@@ -35,6 +35,7 @@ interface Args {
   readonly pollers: number;
   readonly consumers: number;
   readonly prefetch: number;
+  readonly coalesce: boolean;
 }
 
 function parseArgs(args: readonly string[]): Args {
@@ -46,6 +47,7 @@ function parseArgs(args: readonly string[]): Args {
   };
   return {
     nats: args.includes("--nats"),
+    coalesce: !args.includes("--no-coalesce"),
     seconds: num("seconds", 5),
     runs: num("runs", 3),
     concurrency: num("concurrency", 256),
@@ -85,6 +87,7 @@ export const dispatchBench: Benchmark = {
       controlBucket,
       pollers: args.pollers,
       maxInFlight: args.concurrency,
+      coalesce: args.coalesce,
     };
     const cleanups: Array<() => Promise<void>> = [];
     try {

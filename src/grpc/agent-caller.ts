@@ -2,6 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { AgentCaller, AgentOutcome } from "../platform/fabric/agent-caller.js";
 import type { RegistryEntry, WorkItem } from "../platform/fabric/contract.js";
+import { AgentBatcher } from "./agent-batcher.js";
 import { type AgentClient, createAgentClient } from "./agent-client.js";
 import type { ClientTlsOptions } from "./tls.js";
 
@@ -14,6 +15,11 @@ export interface GrpcAgentCallerOptions {
   readonly insecure?: boolean;
   /** Added to a work item's timeout for the call's deadline: the agent's own timeout fires first. */
   readonly graceMs?: number;
+  /**
+   * Coalesce concurrent checks to one agent into GetResults batches (agent-batcher.ts; default
+   * true). Sonde's agents take such batches; turn it off for agents that serve only GetStatus.
+   */
+  readonly coalesce?: boolean;
   readonly logger: Logger;
 }
 
@@ -29,12 +35,26 @@ function failed(agent: RegistryEntry, reason: string): AgentOutcome {
  */
 export class GrpcAgentCaller implements AgentCaller {
   readonly #clients = new Map<string, AgentClient>();
+  readonly #batchers = new Map<string, AgentBatcher>();
 
   constructor(private readonly opts: GrpcAgentCallerOptions) {}
 
   async call(agent: RegistryEntry, work: WorkItem, signal: AbortSignal): Promise<AgentOutcome> {
     if (agent.address === undefined) return failed(agent, "registered without an address");
     const client = this.#client(agent.address);
+    if (this.opts.coalesce !== false) {
+      try {
+        return await this.#batcher(agent.address, agent.id, client).run(work);
+      } catch (err) {
+        // One bad check refuses the whole batch (INVALID_ARGUMENT): asked alone, it gets its own answer.
+        if (!(err instanceof ConnectError && err.code === Code.InvalidArgument)) {
+          return failed(
+            agent,
+            err instanceof ConnectError ? `${codeName(err)}: ${err.rawMessage}` : String(err),
+          );
+        }
+      }
+    }
     try {
       const answer = await client.getStatus(
         {
@@ -62,6 +82,19 @@ export class GrpcAgentCaller implements AgentCaller {
     }
   }
 
+  #batcher(address: string, agentId: string, client: AgentClient): AgentBatcher {
+    let batcher = this.#batchers.get(address);
+    if (batcher === undefined) {
+      batcher = new AgentBatcher(
+        client,
+        { pollerId: this.opts.pollerId, agentId },
+        this.opts.graceMs ?? 1_000,
+      );
+      this.#batchers.set(address, batcher);
+    }
+    return batcher;
+  }
+
   #client(address: string): AgentClient {
     let client = this.#clients.get(address);
     if (client === undefined) {
@@ -78,6 +111,7 @@ export class GrpcAgentCaller implements AgentCaller {
   close(): void {
     for (const client of this.#clients.values()) client.close();
     this.#clients.clear();
+    this.#batchers.clear();
   }
 }
 
