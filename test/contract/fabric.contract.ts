@@ -22,7 +22,12 @@ import {
   type Registration,
   registerComponent,
 } from "../../src/platform/fabric/registration.js";
-import { consumeResults, ensureResultsStream, publishResult } from "../../src/platform/fabric/results.js";
+import {
+  consumeResults,
+  ensureResultsStream,
+  publishResult,
+  publishResultBatch,
+} from "../../src/platform/fabric/results.js";
 import { startLoopbackTarget, TestTcpAgentCaller } from "../support/tcp-agent-caller.js";
 import { sleep, waitFor } from "../support/wait.js";
 
@@ -552,6 +557,43 @@ export function fabricContract(
         await sleep(300);
         expect(handled).toEqual([result.work_id]);
         expect(calls).toBe(2);
+      });
+    });
+
+    describe("result batches", () => {
+      it("delivers a batch result by result, and drops results naming another tenant than their subject", async () => {
+        const mk = (tenant: string, i: number): WorkResult => ({
+          work_id: unique(`b${i}`),
+          tenant,
+          partition: part("rb"),
+          poller_id: "p",
+          agent_id: "a",
+          available: true,
+          message: null,
+          response_time_ns: 1,
+          error: null,
+          completed_at: new Date().toISOString(),
+        });
+        await ensureResultsStream(bus);
+        const handled: WorkResult[] = [];
+        const c = await consumeResults(bus, unique("durable"), async (r) => void handled.push(r), {
+          logger,
+          filterSubject: `sonde.${tenantA}.results.${part("rb")}`,
+        });
+        stops.push(() => c.stop());
+        const batch = [mk(tenantA, 1), mk(tenantA, 2), mk(tenantA, 3)];
+        await publishResultBatch(bus, batch, unique("batch"));
+        // On A's subject but claiming to be B's: never applied to anyone.
+        const forged = { ...mk(tenantB, 4) };
+        await bus.streamPublish(
+          `sonde.${tenantA}.results.${part("rb")}`,
+          JSON.stringify({ results: [forged] }),
+        );
+        const last = mk(tenantA, 5);
+        await publishResultBatch(bus, [last], unique("batch"));
+        await waitFor(() => handled.some((r) => r.work_id === last.work_id), SOON, "the last batch");
+        expect(handled.map((r) => r.work_id)).toEqual([...batch.map((r) => r.work_id), last.work_id]);
+        expect(() => publishResultBatch(bus, [mk(tenantA, 6), mk(tenantB, 7)], unique("mixed"))).toThrow();
       });
     });
 

@@ -16,8 +16,8 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { createBus } from "../../src/platform/bus/index.js";
 import type { Bus, Consumer } from "../../src/platform/bus/types.js";
 import { issueCa, issueLeaf, loadCa, writeOutputFiles } from "../../src/platform/fabric/certs/index.js";
-import { type WorkResult, workResultSchema } from "../../src/platform/fabric/contract.js";
-import { RESULTS_STREAM } from "../../src/platform/fabric/results.js";
+import type { WorkResult } from "../../src/platform/fabric/contract.js";
+import { consumeResults } from "../../src/platform/fabric/results.js";
 import { createTestPostgresDatabase, silentLogger } from "../support/databases.js";
 import { serviceGate, TEST_NATS_URL } from "../support/services.js";
 import { listeningUrl, type SondeProcess, spawnSonde } from "../support/sonde-process.js";
@@ -221,17 +221,15 @@ describe.runIf(realServices)("the polling fabric as processes on PostgreSQL and 
     cleanup.push(() => bus.close());
     const results: WorkResult[] = [];
     const consumers: Consumer[] = [];
-    await bus.ensureStream(RESULTS_STREAM);
     for (const slug of [A, B]) {
       consumers.push(
-        await bus.consume(
-          RESULTS_STREAM.name,
+        await consumeResults(
+          bus,
           `fabric_e2e_${slug.replace(/-/g, "_")}`,
-          (msg) => {
-            results.push(workResultSchema.parse(msg.json()));
-            msg.ack();
+          async (r) => void results.push(r),
+          {
+            filterSubject: `sonde.${slug}.results.>`,
           },
-          { filterSubject: `sonde.${slug}.results.>` },
         ),
       );
     }

@@ -116,3 +116,9 @@ export const controlSchema = z.object({
   actor: z.string().max(200),
 });
 export type ControlEntry = z.infer<typeof controlSchema>;
+
+/** Several results of one tenant partition in one stream message (pollers batch what completes together). */
+export const resultBatchSchema = z.object({
+  results: z.array(workResultSchema).min(1).max(500),
+});
+export type ResultBatch = z.infer<typeof resultBatchSchema>;

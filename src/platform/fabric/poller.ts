@@ -16,7 +16,8 @@ import {
 } from "./contract.js";
 import { RecentIds } from "./recent-ids.js";
 import { type Registration, registerComponent } from "./registration.js";
-import { ensureResultsStream, publishResult } from "./results.js";
+import { ResultBatcher } from "./result-batcher.js";
+import { ensureResultsStream } from "./results.js";
 
 /**
  * Terminology:
@@ -71,12 +72,11 @@ export interface Poller {
   stop(): Promise<void>;
 }
 
-const RESULT_PUBLISH_ATTEMPTS = 3;
-
 export async function startPoller(bus: Bus, opts: PollerOptions): Promise<Poller> {
   const log = opts.logger.child({ tenant: opts.tenant, partition: opts.partition, poller: opts.id });
   const maxInFlight = opts.maxInFlight ?? 64;
   const recent = new RecentIds(opts.dedupeWindowMs ?? 600_000, opts.dedupeMaxIds ?? 100_000);
+  const results = new ResultBatcher(bus, opts.id, opts.logger);
   const subject = dispatchSubject(opts.tenant, opts.partition);
   const key = registryKey({ tenant: opts.tenant, kind: "poller", partition: opts.partition, id: opts.id });
   const running = new Map<string, { abort: () => void; done: Promise<void> }>();
@@ -200,19 +200,7 @@ export async function startPoller(bus: Bus, opts: PollerOptions): Promise<Poller
         error: outcome.error === null ? null : outcome.error.slice(0, 2000),
         completed_at: new Date().toISOString(),
       };
-      for (let attempt = 1; ; attempt++) {
-        try {
-          // The msgId (work id + attempt) makes a repeated publish land once.
-          await publishResult(bus, result, work.attempt);
-          return;
-        } catch (err) {
-          if (attempt >= RESULT_PUBLISH_ATTEMPTS) {
-            log.error({ err, work: work.id }, "could not publish a work result");
-            return;
-          }
-          await new Promise((r) => setTimeout(r, 100 * attempt));
-        }
-      }
+      await results.add(result);
     })().finally(() => running.delete(work.id));
     running.set(work.id, { abort, done });
   };

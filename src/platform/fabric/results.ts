@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { subjectPattern } from "../bus/subjects.js";
 import type { Bus, Consumer, StreamDefinition, StreamMessage, StreamPublishAck } from "../bus/types.js";
-import { resultSubject, type WorkResult, workResultSchema } from "./contract.js";
+import { resultBatchSchema, resultSubject, type WorkResult, workResultSchema } from "./contract.js";
 
 /**
  * Every tenant's results, `sonde.<tenant>.results.<partition>`. Kept a day: core consumes them within
@@ -22,6 +22,23 @@ export function resultMsgId(workId: string, attempt: number): string {
 /** Creates SONDE_RESULTS or brings it to RESULTS_STREAM; pollers and consumers both call it at start. */
 export function ensureResultsStream(bus: Bus): Promise<void> {
   return bus.ensureStream(RESULTS_STREAM);
+}
+
+/**
+ * Publishes results of one tenant partition as one message into SONDE_RESULTS; `msgId` names the
+ * batch, so that publishing it again (a lost ack) lands once.
+ */
+export function publishResultBatch(
+  bus: Bus,
+  results: readonly WorkResult[],
+  msgId: string,
+): Promise<StreamPublishAck> {
+  const valid = resultBatchSchema.parse({ results });
+  const first = valid.results[0] as WorkResult;
+  if (valid.results.some((r) => r.tenant !== first.tenant || r.partition !== first.partition)) {
+    throw new Error("a result batch holds one tenant partition's results");
+  }
+  return bus.streamPublish(resultSubject(first.tenant, first.partition), JSON.stringify(valid), { msgId });
 }
 
 /** Publishes a result into SONDE_RESULTS (which must exist: ensureResultsStream); a second publish for the same work id and attempt is dropped. */
@@ -46,9 +63,11 @@ export interface ConsumeResultsOptions {
 }
 
 /**
- * Consumes SONDE_RESULTS on a durable consumer. A result is acked only after `handler` resolved, so
- * a handler that throws (a database outage, say) gets the result again after a nak; a message that
- * is not a valid WorkResult is logged and terminated, since no redelivery can make it valid.
+ * Consumes SONDE_RESULTS on a durable consumer, one result at a time whether it came alone or in a
+ * batch. A message is acked only after `handler` resolved for each of its results, so a handler that
+ * throws (a database outage, say) gets them again after a nak — handlers must be idempotent; a
+ * message that is not a valid result or batch, or whose results name another tenant than its
+ * subject, is logged and terminated, since no redelivery can make it valid.
  */
 export async function consumeResults(
   bus: Bus,
@@ -61,13 +80,23 @@ export async function consumeResults(
     RESULTS_STREAM.name,
     durable,
     async (msg) => {
-      const parsed = workResultSchema.safeParse(safeJson(msg));
-      if (!parsed.success) {
+      const body = safeJson(msg);
+      const single = workResultSchema.safeParse(body);
+      const batch = single.success ? undefined : resultBatchSchema.safeParse(body);
+      const results = single.success
+        ? [single.data]
+        : batch?.success === true
+          ? batch.data.results
+          : undefined;
+      // A result (or batch) from another tenant than its subject names is not believed.
+      const tenant = msg.subject.split(".")[1];
+      if (results === undefined || results.some((r) => r.tenant !== tenant)) {
         opts.logger?.warn({ subject: msg.subject, seq: msg.seq }, "dropping an invalid work result");
         msg.term();
         return;
       }
-      await handler(parsed.data, msg);
+      // One at a time; a failure naks the message and the whole batch comes back (handlers are idempotent).
+      for (const result of results) await handler(result, msg);
       msg.ack();
     },
     {
