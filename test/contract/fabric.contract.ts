@@ -252,7 +252,9 @@ export function fabricContract(
         const got = await results(tenantA, part("p1"));
         const d = dispatcher();
         const items = Array.from({ length: 40 }, () => work(tenantA, part("p1")));
-        const outcomes = await Promise.all(items.map((w) => d.dispatch(w)));
+        // One at a time: each is its own request, and the queue group picks a member for each.
+        const outcomes = [];
+        for (const w of items) outcomes.push(await d.dispatch(w));
         const by = new Map<string, number>();
         for (const o of outcomes) {
           expect(o.status).toBe("accepted");
@@ -266,6 +268,35 @@ export function fabricContract(
         expect(got.every((r) => r.available && r.error === null)).toBe(true);
         // Round-robin over the partition's agents: both were used.
         expect(new Set(caller.calls.map((c) => c.agent))).toEqual(new Set(["ag1", "ag2"]));
+      });
+
+      it("sends work dispatched together as one batch, answered item by item, each run once", async () => {
+        const b = buckets();
+        await agent(b.registryBucket, tenantA, part("pz"), "ag1");
+        const caller = new TestTcpAgentCaller();
+        await poller(b, tenantA, part("pz"), "pz1", caller);
+        const got = await results(tenantA, part("pz"));
+        const requests: number[] = [];
+        const spy = bus.subscribe(`sonde.${tenantA}.dispatch.${part("pz")}`, (m) => {
+          const body = m.json<{ items?: unknown[] }>();
+          requests.push(Array.isArray(body.items) ? body.items.length : 1);
+        });
+        stops.push(() => spy.unsubscribe());
+        const d = dispatcher();
+        const items = Array.from({ length: 30 }, () => work(tenantA, part("pz")));
+        // One invalid item among them: refused alone, the others still accepted.
+        const outcomes = await Promise.all([
+          ...items.map((w) => d.dispatch(w)),
+          d.dispatch({ ...work(tenantA, part("pz")), capability: "sonar" }),
+        ]);
+        expect(outcomes.slice(0, 30).every((o) => o.status === "accepted")).toBe(true);
+        expect(outcomes[30]).toMatchObject({ status: "undispatched", reason: "refused" });
+        await waitFor(() => got.length >= items.length, SOON, "all results");
+        await sleep(200);
+        expect(got.map((r) => r.work_id).sort()).toEqual(items.map((w) => w.id).sort());
+        // The first round went as one request holding everything dispatched in that turn.
+        expect(requests[0]).toBe(31);
+        expect(new Set(caller.calls.map((c) => c.work)).size).toBe(30);
       });
 
       it("sends nothing to a draining poller, and resumes it", async () => {

@@ -85,6 +85,17 @@ export const dispatchReplySchema = z.discriminatedUnion("accepted", [
 ]);
 export type DispatchReply = z.infer<typeof dispatchReplySchema>;
 
+/** Several work items of one tenant partition in one dispatch request (core coalesces what is due together). */
+export const dispatchBatchSchema = z.object({ items: z.array(workItemSchema).min(1).max(256) });
+export type DispatchBatch = z.infer<typeof dispatchBatchSchema>;
+
+/** The answer to a batch: one reply per item, in the batch's order. */
+export const dispatchBatchReplySchema = z.object({
+  poller_id: componentIdSchema,
+  replies: z.array(dispatchReplySchema),
+});
+export type DispatchBatchReply = z.infer<typeof dispatchBatchReplySchema>;
+
 /** Results flow back to core on `sonde.<tenant>.results.<partition>` (the SONDE_RESULTS stream). */
 export function resultSubject(tenant: string, partition: string): string {
   return subjectFor(tenant, "results", partition);

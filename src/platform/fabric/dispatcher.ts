@@ -3,6 +3,7 @@ import { isSondeError } from "../../lib/errors.js";
 import type { Bus } from "../bus/types.js";
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
 import {
+  dispatchBatchReplySchema,
   type DispatchReply,
   dispatchReplySchema,
   dispatchSubject,
@@ -50,6 +51,15 @@ export interface DispatcherOptions {
   readonly onAccepted?: (work: WorkItem, pollerId: string) => void;
 }
 
+/** Items in one dispatch request at most. */
+export const MAX_DISPATCH_BATCH = 32;
+
+interface Waiting {
+  readonly work: WorkItem;
+  readonly resolve: (reply: DispatchReply | undefined) => void;
+  readonly reject: (err: unknown) => void;
+}
+
 interface Pending {
   work: WorkItem;
   reason: UndispatchedReason;
@@ -62,6 +72,8 @@ interface Pending {
 /** Core's side of dispatch. It needs no database: callers persist pending() if they must. */
 export class Dispatcher {
   readonly #pending = new Map<string, Pending>();
+  readonly #batches = new Map<string, Waiting[]>();
+  #flushScheduled = false;
   readonly #backoff: BackoffPolicy;
   #stopped = false;
 
@@ -135,24 +147,78 @@ export class Dispatcher {
     return outcome;
   }
 
+  /** One request for one item; undefined for a reply that is not one. */
+  async #single(subject: string, work: WorkItem): Promise<DispatchReply | undefined> {
+    const msg = await this.bus.request(subject, JSON.stringify(work), {
+      timeoutMs: this.opts.requestTimeoutMs ?? 2_000,
+    });
+    const parsed = dispatchReplySchema.safeParse(msg.json());
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  /**
+   * Work dispatched to one partition within one turn of the event loop goes as one request
+   * `{items: […]}` (at most MAX_DISPATCH_BATCH), answered item by item: one bus round trip for what
+   * a scheduling tick finds due together. A lone item goes as itself.
+   */
+  #coalesced(subject: string, work: WorkItem): Promise<DispatchReply | undefined> {
+    return new Promise((resolve, reject) => {
+      const batch = this.#batches.get(subject) ?? [];
+      batch.push({ work, resolve, reject });
+      this.#batches.set(subject, batch);
+      if (batch.length >= MAX_DISPATCH_BATCH) this.#flush(subject);
+      else if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => {
+          this.#flushScheduled = false;
+          for (const s of [...this.#batches.keys()]) this.#flush(s);
+        });
+      }
+    });
+  }
+
+  #flush(subject: string): void {
+    const batch = this.#batches.get(subject) ?? [];
+    this.#batches.delete(subject);
+    if (batch.length === 0) return;
+    const only = batch[0];
+    if (batch.length === 1 && only !== undefined) {
+      this.#single(subject, only.work).then(only.resolve, only.reject);
+      return;
+    }
+    const payload = JSON.stringify({ items: batch.map((b) => b.work) });
+    this.bus
+      .request(subject, payload, { timeoutMs: this.opts.requestTimeoutMs ?? 2_000 })
+      .then((msg) => {
+        const parsed = dispatchBatchReplySchema.safeParse(msg.json());
+        batch.forEach((b, i) =>
+          b.resolve(
+            parsed.success && parsed.data.replies.length === batch.length
+              ? parsed.data.replies[i]
+              : undefined,
+          ),
+        );
+      })
+      .catch((err: unknown) => {
+        for (const b of batch) b.reject(err);
+      });
+  }
+
   /** One round: a request, repeated at once while pollers refuse. */
   async #offer(work: WorkItem): Promise<DispatchOutcome> {
     const subject = dispatchSubject(work.tenant, work.partition);
-    const payload = JSON.stringify(work);
     const tries = 1 + (this.opts.refusalRetries ?? 3);
     let last: Extract<DispatchReply, { accepted: false }> | undefined;
     for (let i = 0; i < tries; i++) {
       let reply: DispatchReply;
       try {
-        const msg = await this.bus.request(subject, payload, {
-          timeoutMs: this.opts.requestTimeoutMs ?? 2_000,
-        });
-        const parsed = dispatchReplySchema.safeParse(msg.json());
-        if (!parsed.success) {
+        // The first try goes with whatever else is dispatched to the partition now; retries alone.
+        const answer = i === 0 ? await this.#coalesced(subject, work) : await this.#single(subject, work);
+        if (answer === undefined) {
           this.opts.logger.warn({ work: work.id }, "a poller sent an invalid dispatch reply");
           continue;
         }
-        reply = parsed.data;
+        reply = answer;
       } catch (err) {
         if (isSondeError(err, "SONDE_BUS_NO_RESPONDERS")) {
           return { status: "undispatched", reason: "no_responders", detail: "no poller is subscribed" };

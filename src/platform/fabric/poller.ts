@@ -7,6 +7,8 @@ import {
   type ControlEntry,
   controlSchema,
   DISPATCH_QUEUE,
+  dispatchBatchSchema,
+  type DispatchBatchReply,
   type DispatchReply,
   dispatchSubject,
   type RegistryEntry,
@@ -91,15 +93,44 @@ export async function startPoller(bus: Bus, opts: PollerOptions): Promise<Poller
   // Mode changes run one after another: a quick drain-then-resume must end subscribed.
   let transitions: Promise<void> = Promise.resolve();
 
-  const reply = (msg: InboundMessage, r: DispatchReply) => {
+  const reply = (msg: InboundMessage, r: DispatchReply | DispatchBatchReply) => {
     if (msg.replyTo !== undefined) msg.respond(JSON.stringify(r));
   };
-  const refuse = (
-    msg: InboundMessage,
+  const refusal = (
     reason: Extract<DispatchReply, { accepted: false }>["reason"],
     message: string,
-  ) => reply(msg, { accepted: false, poller_id: opts.id, reason, message });
+  ): DispatchReply => ({ accepted: false, poller_id: opts.id, reason, message });
+  const invalid = (issues: readonly { path: PropertyKey[]; message: string }[]) =>
+    refusal(
+      "invalid",
+      issues
+        .map((i) => `${i.path.map(String).join(".")}: ${i.message}`)
+        .join("; ")
+        .slice(0, 1000),
+    );
 
+  /** Decides on one work item; an accepted one is returned with its agent, to run after the reply. */
+  const admit = (work: WorkItem): { reply: DispatchReply; agent?: RegistryEntry } => {
+    if (work.tenant !== opts.tenant || work.partition !== opts.partition) {
+      return { reply: refusal("wrong_partition", `this poller serves ${opts.tenant}/${opts.partition}`) };
+    }
+    if (stopping || mode === "draining") return { reply: refusal("draining", "the poller is draining") };
+    if (mode === "maintenance") return { reply: refusal("maintenance", "the poller is in maintenance") };
+    // Already accepted here: acknowledging again stops the sender retrying, and it runs once.
+    if (recent.has(work.id)) return { reply: { accepted: true, poller_id: opts.id } };
+    if (running.size >= maxInFlight) return { reply: refusal("busy", `${maxInFlight} checks in flight`) };
+    const agent = directory?.pick(work.capability, work.agent_id);
+    if (agent === undefined) {
+      const which = work.agent_id === undefined ? "no active agent" : `agent ${work.agent_id} is not active`;
+      return { reply: refusal("no_agent", `${which} with capability ${work.capability}`) };
+    }
+    recent.add(work.id);
+    // Counted as in flight at once, so that a batch cannot overshoot maxInFlight.
+    running.set(work.id, { abort: () => {}, done: Promise.resolve() });
+    return { reply: { accepted: true, poller_id: opts.id }, agent };
+  };
+
+  /** One work item, or a batch `{items: […]}` answered item by item in one reply. */
   const onDispatch = (msg: InboundMessage): void => {
     let raw: unknown;
     try {
@@ -107,50 +138,25 @@ export async function startPoller(bus: Bus, opts: PollerOptions): Promise<Poller
     } catch {
       raw = undefined;
     }
+    const batch = dispatchBatchSchema.safeParse(raw);
+    if (batch.success) {
+      const decided = batch.data.items.map(admit);
+      // Accept before running: the sender only needs to know someone owns the work.
+      reply(msg, { poller_id: opts.id, replies: decided.map((d) => d.reply) });
+      batch.data.items.forEach((work, i) => {
+        const agent = decided[i]?.agent;
+        if (agent !== undefined) run(work, agent);
+      });
+      return;
+    }
     const parsed = workItemSchema.safeParse(raw);
     if (!parsed.success) {
-      refuse(
-        msg,
-        "invalid",
-        parsed.error.issues
-          .map((i) => `${i.path.join(".")}: ${i.message}`)
-          .join("; ")
-          .slice(0, 1000),
-      );
+      reply(msg, invalid(parsed.error.issues));
       return;
     }
-    const work = parsed.data;
-    if (work.tenant !== opts.tenant || work.partition !== opts.partition) {
-      refuse(msg, "wrong_partition", `this poller serves ${opts.tenant}/${opts.partition}`);
-      return;
-    }
-    if (stopping || mode === "draining") {
-      refuse(msg, "draining", "the poller is draining");
-      return;
-    }
-    if (mode === "maintenance") {
-      refuse(msg, "maintenance", "the poller is in maintenance");
-      return;
-    }
-    if (recent.has(work.id)) {
-      // Already accepted here: acknowledging again stops the sender retrying, and it runs once.
-      reply(msg, { accepted: true, poller_id: opts.id });
-      return;
-    }
-    if (running.size >= maxInFlight) {
-      refuse(msg, "busy", `${maxInFlight} checks in flight`);
-      return;
-    }
-    const agent = directory?.pick(work.capability, work.agent_id);
-    if (agent === undefined) {
-      const which = work.agent_id === undefined ? "no active agent" : `agent ${work.agent_id} is not active`;
-      refuse(msg, "no_agent", `${which} with capability ${work.capability}`);
-      return;
-    }
-    recent.add(work.id);
-    // Accept before running: the sender only needs to know someone owns the work.
-    reply(msg, { accepted: true, poller_id: opts.id });
-    run(work, agent);
+    const decided = admit(parsed.data);
+    reply(msg, decided.reply);
+    if (decided.agent !== undefined) run(parsed.data, decided.agent);
   };
 
   const run = (work: WorkItem, agent: RegistryEntry): void => {
