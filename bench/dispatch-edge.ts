@@ -28,16 +28,20 @@ export interface EdgeParams {
 }
 
 export interface Edge {
-  /** `host:port` of the loopback TCP target the checks connect to. */
-  readonly target: string;
+  /**
+   * `host:port` of the loopback TCP targets the checks connect to: several, as real checks go to
+   * many hosts; thousands of connections a second to one port would collide with their own
+   * TIME_WAIT entries and stall on SYN retransmits.
+   */
+  readonly targets: readonly string[];
   stop(): Promise<void>;
 }
 
 const logger = pino({ level: "silent" });
 
 export async function startEdge(bus: Bus, p: EdgeParams): Promise<Edge> {
-  const target = await startLoopbackTarget();
-  const stops: Array<() => Promise<void>> = [() => target.close()];
+  const targets = await Promise.all(Array.from({ length: 16 }, () => startLoopbackTarget()));
+  const stops: Array<() => Promise<void>> = targets.map((t) => () => t.close());
   const stop = async () => {
     for (const s of stops.toReversed()) await s().catch(() => {});
   };
@@ -89,12 +93,12 @@ export async function startEdge(bus: Bus, p: EdgeParams): Promise<Edge> {
     await stop();
     throw err;
   }
-  return { target: target.address, stop };
+  return { targets: targets.map((t) => t.address), stop };
 }
 
 type ToWorker = { readonly kind: "stop" };
 type FromWorker =
-  | { readonly kind: "ready"; readonly target: string }
+  | { readonly kind: "ready"; readonly targets: readonly string[] }
   | { readonly kind: "stopped" }
   | { readonly kind: "failed"; readonly message: string };
 
@@ -114,7 +118,7 @@ export async function startEdgeThread(natsUrl: string, p: EdgeParams): Promise<E
     throw new Error(`edge thread: ${ready.kind === "failed" ? ready.message : ready.kind}`);
   }
   return {
-    target: ready.target,
+    targets: ready.targets,
     async stop() {
       const stopped = next();
       worker.postMessage({ kind: "stop" } satisfies ToWorker);
@@ -137,7 +141,7 @@ if (!isMainThread && parentPort !== null) {
         .then(() => bus.close())
         .then(() => port.postMessage({ kind: "stopped" } satisfies FromWorker));
     });
-    port.postMessage({ kind: "ready", target: edge.target } satisfies FromWorker);
+    port.postMessage({ kind: "ready", targets: edge.targets } satisfies FromWorker);
   } catch (err) {
     port.postMessage({
       kind: "failed",

@@ -96,7 +96,7 @@ export const dispatchBench: Benchmark = {
         ? await startEdgeThread(natsUrl, edgeParams)
         : await startEdge(coreBus, edgeParams);
       cleanups.push(() => edge.stop());
-      const target = { address: edge.target };
+      const targets = edge.targets;
 
       const started = new Map<string, number>();
       let onDone: (id: string) => void = () => {};
@@ -124,7 +124,7 @@ export const dispatchBench: Benchmark = {
         capability: "tcp",
         service_name: "loopback",
         service_type: "port",
-        details: target.address,
+        details: targets[seq % targets.length] ?? "",
         port: 0,
         timeout_ms: 5_000,
         attempt: 1,
